@@ -1,0 +1,105 @@
+/*
+ * mbctl.h - the commands of mbctl(8) and the helpers they share.
+ *
+ * main.c parses the global options, finds the metabase directory, opens
+ * the metabase as the command needs and calls one cmd_*() function.  A
+ * command prints its own error (one line, "mbctl: ..." on stderr) and
+ * returns the exit status: CTL_OK, CTL_FAIL, or CTL_USAGE when main()
+ * should print the usage.
+ */
+#ifndef MBCTL_H
+#define MBCTL_H
+
+#include <stdio.h>
+
+#include "metabase.h"
+
+#define CTL_OK		0
+#define CTL_FAIL	1
+#define CTL_USAGE	2
+
+/* The bootstrap file naming the metabase directory, and the fallback. */
+#define CTL_CONF	"/etc/mbhttpd/mbhttpd.conf"
+#define CTL_METABASE	"/var/lib/mbhttpd/metabase"
+
+/*
+ * printf-style checking of our message helpers (a GNU C extension, also in
+ * clang; other compilers get no checking).
+ */
+#if defined(__GNUC__)
+#define CTL_PRINTF(f, a)	__attribute__((format(printf, f, a)))
+#else
+#define CTL_PRINTF(f, a)
+#endif
+
+struct ctl {
+	const char	*dir;		/* metabase directory */
+	struct mb	*mb;		/* open handle; NULL for init, schema */
+};
+
+/* cmd_key.c: keys and properties. */
+int	cmd_init(struct ctl *, int, char **);
+int	cmd_get(struct ctl *, int, char **);
+int	cmd_set(struct ctl *, int, char **);
+int	cmd_delete(struct ctl *, int, char **);
+int	cmd_enum(struct ctl *, int, char **);
+int	cmd_tree(struct ctl *, int, char **);
+int	cmd_create(struct ctl *, int, char **);
+int	cmd_schema(struct ctl *, int, char **);
+
+/* cmd_site.c: site create, list, start, stop, delete. */
+int	cmd_site(struct ctl *, int, char **);
+
+/* cmd_io.c: export, import, backup, restore. */
+int	cmd_export(struct ctl *, int, char **);
+int	cmd_import(struct ctl *, int, char **);
+int	cmd_backup(struct ctl *, int, char **);
+int	cmd_restore(struct ctl *, int, char **);
+
+/* util.c */
+/* Print "mbctl: <message>" on stderr; returns CTL_FAIL. */
+int	ctl_errx(const char *fmt, ...) CTL_PRINTF(1, 2);
+/*
+ * Report a failed mb_*() call: mb_errdetail() when it has something to
+ * say, else the message formatted from fmt followed by mb_strerror(rc).
+ * Returns CTL_FAIL.
+ */
+int	ctl_mberr(struct ctl *, int rc, const char *fmt, ...) CTL_PRINTF(3, 4);
+/*
+ * Canonicalize a key path as typed ("" is /LM).  Returns the key's kind,
+ * or -1 after printing why the path is no key.
+ */
+int	ctl_canon(const char *arg, char out[MB_MAXPATH + 1]);
+/*
+ * Split "KEY/PROPERTY" at the last '/' into the canonical key and the
+ * schema entry.  Returns 0, or -1 after printing the error.
+ */
+int	ctl_split(const char *arg, char key[MB_MAXPATH + 1],
+	    const struct mb_prop **pp);
+/* "BOOL", "DWORD", "STRING" or "MULTISZ". */
+const char *ctl_typename(enum mb_type);
+/*
+ * Format a value with mb_value_format() into a buffer the caller frees.
+ * NULL when out of memory.
+ */
+char	*ctl_format(const struct mb_prop *, const struct mb_value *);
+/*
+ * Print the names of the bits set in a flags value, joined by '|', with
+ * any unnamed bits in hex; "0" for none.
+ */
+void	ctl_print_flags(FILE *, const struct mb_prop *, uint32_t);
+/*
+ * Parse a site id, 1 .. 4294967295.  Returns 0, or -1 after printing the
+ * error.
+ */
+int	ctl_parse_id(const char *arg, uint32_t *id);
+/*
+ * The metabase directory: opt (from -m) if not NULL, else
+ * $MBHTTPD_METABASE, else the "metabase" setting of the bootstrap file
+ * ($MBHTTPD_CONF or CTL_CONF; a missing default file is skipped), else
+ * CTL_METABASE.  *dirp is allocated; returns 0, or -1 after printing the
+ * error.
+ */
+int	ctl_metabase_dir(const char *opt, char **dirp);
+
+#endif /* MBCTL_H */

@@ -1,0 +1,232 @@
+/*
+ * util.c - what the mbctl commands share: error messages, path and id
+ * parsing, value formatting, finding the metabase directory.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libconfig.h>
+
+#include "metabase.h"
+#include "mbctl.h"
+
+int
+ctl_errx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("mbctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CTL_FAIL;
+}
+
+int
+ctl_mberr(struct ctl *ctl, int rc, const char *fmt, ...)
+{
+	const char	*detail = "";
+	va_list		 ap;
+
+	if (ctl->mb != NULL)
+		detail = mb_errdetail(ctl->mb);
+	if (detail != NULL && detail[0] != '\0')
+		return ctl_errx("%s", detail);
+	fputs("mbctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, ": %s\n", mb_strerror(rc));
+	return CTL_FAIL;
+}
+
+int
+ctl_canon(const char *arg, char out[MB_MAXPATH + 1])
+{
+	int	kind;
+
+	if (arg[0] == '\0')
+		arg = "/LM";
+	if ((kind = mb_path_canon(arg, out)) < 0) {
+		ctl_errx("invalid key '%s': %s", arg, mb_strerror(kind));
+		return -1;
+	}
+	return kind;
+}
+
+int
+ctl_split(const char *arg, char key[MB_MAXPATH + 1],
+    const struct mb_prop **pp)
+{
+	const char	*slash, *name;
+	char		*k;
+	int		 rc;
+
+	if ((slash = strrchr(arg, '/')) == NULL) {
+		name = arg;
+		k = strdup("");
+	} else {
+		name = slash + 1;
+		k = strndup(arg, (size_t)(slash - arg));
+	}
+	if (k == NULL) {
+		ctl_errx("out of memory");
+		return -1;
+	}
+	if (name[0] == '\0') {
+		ctl_errx("no property named in '%s'", arg);
+		free(k);
+		return -1;
+	}
+	if ((*pp = mb_prop_find(name)) == NULL) {
+		ctl_errx("unknown property '%s'", name);
+		free(k);
+		return -1;
+	}
+	rc = ctl_canon(k, key);
+	free(k);
+	return rc < 0 ? -1 : 0;
+}
+
+const char *
+ctl_typename(enum mb_type t)
+{
+	switch (t) {
+	case MB_BOOL:
+		return "BOOL";
+	case MB_DWORD:
+		return "DWORD";
+	case MB_STRING:
+		return "STRING";
+	case MB_MULTISZ:
+		return "MULTISZ";
+	}
+	return "?";
+}
+
+char *
+ctl_format(const struct mb_prop *p, const struct mb_value *v)
+{
+	char	 tmp[256], *buf;
+	int	 n;
+
+	if ((n = mb_value_format(p, v, tmp, sizeof(tmp))) < 0)
+		return strdup("");
+	if ((size_t)n < sizeof(tmp))
+		return strdup(tmp);
+	if ((buf = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	if (mb_value_format(p, v, buf, (size_t)n + 1) != n)
+		buf[0] = '\0';
+	return buf;
+}
+
+void
+ctl_print_flags(FILE *fp, const struct mb_prop *p, uint32_t v)
+{
+	const struct mb_flagname	*f;
+	const char			*sep = "";
+
+	if (v == 0) {
+		fputs("0", fp);
+		return;
+	}
+	for (f = p->flags; f != NULL && f->name != NULL; f++) {
+		if (f->bit != 0 && (v & f->bit) == f->bit) {
+			fprintf(fp, "%s%s", sep, f->name);
+			sep = "|";
+			v &= ~f->bit;
+		}
+	}
+	if (v != 0)
+		fprintf(fp, "%s0x%08x", sep, (unsigned)v);
+}
+
+int
+ctl_parse_id(const char *arg, uint32_t *id)
+{
+	unsigned long long	 n;
+	const char		*s;
+
+	for (s = arg; *s >= '0' && *s <= '9'; s++)
+		;
+	if (s == arg || *s != '\0' || s - arg > 10) {
+		ctl_errx("invalid site id '%s': expected a number from 1 to 4294967295",
+		    arg);
+		return -1;
+	}
+	n = strtoull(arg, NULL, 10);
+	if (n < 1 || n > UINT32_MAX) {
+		ctl_errx("invalid site id '%s': expected a number from 1 to 4294967295",
+		    arg);
+		return -1;
+	}
+	*id = (uint32_t)n;
+	return 0;
+}
+
+/*
+ * The "metabase" setting of the bootstrap file in *dirp, NULL if it has
+ * none or (unless must_exist) there is no such file.
+ */
+static int
+conf_metabase(const char *file, int must_exist, char **dirp)
+{
+	config_t	 cfg;
+	const char	*s;
+	FILE		*fp;
+	int		 rc = 0;
+
+	*dirp = NULL;
+	if ((fp = fopen(file, "r")) == NULL) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		ctl_errx("cannot open '%s': %s", file, strerror(errno));
+		return -1;
+	}
+	config_init(&cfg);
+	if (config_read(&cfg, fp) == CONFIG_FALSE) {
+		ctl_errx("%s:%d: %s", file, config_error_line(&cfg),
+		    config_error_text(&cfg));
+		rc = -1;
+	} else if (config_lookup_string(&cfg, "metabase", &s) == CONFIG_TRUE) {
+		if ((*dirp = strdup(s)) == NULL) {
+			ctl_errx("out of memory");
+			rc = -1;
+		}
+	}
+	config_destroy(&cfg);
+	fclose(fp);
+	return rc;
+}
+
+int
+ctl_metabase_dir(const char *opt, char **dirp)
+{
+	const char	*s, *conf;
+
+	if (opt != NULL)
+		s = opt;
+	else if ((s = getenv("MBHTTPD_METABASE")) != NULL && s[0] != '\0')
+		;
+	else {
+		conf = getenv("MBHTTPD_CONF");
+		if (conf != NULL && conf[0] != '\0') {
+			if (conf_metabase(conf, 1, dirp) == -1)
+				return -1;
+		} else if (conf_metabase(CTL_CONF, 0, dirp) == -1)
+			return -1;
+		if (*dirp != NULL)
+			return 0;
+		s = CTL_METABASE;
+	}
+	if ((*dirp = strdup(s)) == NULL) {
+		ctl_errx("out of memory");
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,78 @@
+/*
+ * mb_int.h - what the metabase's own files share; not for other modules.
+ *
+ * On disk, one LMDB environment holds four databases:
+ *   keys      internal path -> the path as created (its case kept)
+ *   props     internal path, NUL, big-endian property id -> the value
+ *   bindings  "ip:port:host" (lower case) -> big-endian site id
+ *   meta      "format" -> MB_FORMAT
+ * The internal path is the canonical path in lower case with every '/'
+ * turned into '\1'.  '\1' sorts below every character a key name may
+ * hold, so a key's subtree follows the key itself directly, parents before
+ * children: the keys database in order is a depth-first walk.  A value is
+ * stored as the API hands it out: a BOOL or DWORD as a native uint32_t, a
+ * STRING with its NUL, a MULTISZ as strings each ending in NUL.
+ */
+#ifndef MB_INT_H
+#define MB_INT_H
+
+#include <lmdb.h>
+
+#include "metabase.h"
+
+#define MB_FORMAT	"mbhttpd-metabase-1"
+#define MB_SEP		'\1'
+/* Deepest key mb_resolve() looks at: far more than any site needs. */
+#define MB_MAXDEPTH	64
+/* Room for a sentence about the last failure. */
+#define MB_ERRLEN	512
+
+struct mb {
+	MDB_env		*env;
+	MDB_dbi		 keys, props, bindings, meta;
+	MDB_txn		*rtxn;		/* kept, reset between mb_begin()s */
+	MDB_cursor	*rcur;		/* on props, renewed with rtxn */
+	int		 ractive;	/* rtxn is renewed */
+	MDB_txn		*wtxn;		/* the open write transaction */
+	unsigned	 flags;
+	char		 err[MB_ERRLEN];
+};
+
+/* Set mb->err; returns rc so callers can `return seterr(...)`. */
+int	mb_seterr(struct mb *mb, int rc, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* The open transaction (write if any, else read), or NULL. */
+MDB_txn	*mb_txn(struct mb *mb);
+/*
+ * Begin a write transaction unless one is open; *own says whether we did.
+ * mb_wend() commits (rc == 0) or aborts what mb_wbegin() began.
+ */
+int	mb_wbegin(struct mb *mb, int *own);
+int	mb_wend(struct mb *mb, int own, int rc);
+
+/*
+ * Canonical path of path into canon, its internal form into ikey (not
+ * NUL-terminated, *ilen bytes).  Returns the kind or MB_BADKEY (with a
+ * message in mb->err when mb is not NULL).
+ */
+int	mb_path_internal(struct mb *mb, const char *path,
+	    char canon[MB_MAXPATH + 1], char ikey[MB_MAXPATH + 1], size_t *ilen);
+
+/* Schema index of a property id, or -1. */
+int	mb_pid_of(uint32_t id);
+/* Value of the key/property pair in props; 0, MDB_NOTFOUND or error. */
+int	mb_rawget(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen,
+	    uint32_t id, struct mb_value *out);
+/* Turn a stored value into a struct mb_value for property p. */
+void	mb_decode(const struct mb_prop *p, const MDB_val *data,
+	    struct mb_value *out);
+
+/* mb_binding_parse(), saying why in err when it fails. */
+int	mb_binding_parse_err(const char *s, struct mb_binding *b, char *err,
+	    size_t errlen);
+/* The bindings index, in mb_site.c. */
+int	mb_bindings_update(struct mb *mb, MDB_txn *txn, const char *canon,
+	    const struct mb_value *oldv, const struct mb_value *newv);
+
+#endif /* MB_INT_H */

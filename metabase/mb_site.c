@@ -1,0 +1,355 @@
+/*
+ * mb_site.c - bindings, the index that finds a site for a connection, and
+ * site creation.
+ *
+ * The bindings database maps "ip:port:host" (the binding in canonical
+ * form: IPv6 in brackets as inet_ntop writes it, host in lower case) to
+ * the site that owns it, so that finding a site is a few lookups however
+ * many sites there are.  It is kept in step with every ServerBindings
+ * value by mb_prop_set(), mb_prop_delete() and mb_key_delete().
+ */
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mb_int.h"
+
+/* "[ffff:...]:65535:" plus a host name fits. */
+#define BINDKEY_MAX	(sizeof(((struct mb_binding *)0)->ip) + 8 + \
+			 sizeof(((struct mb_binding *)0)->host))
+
+static int
+host_ok(const char *h, size_t n)
+{
+	size_t	 i, label = 0;
+
+	if (n > 253)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (h[i] == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-' && h[i] != '_')
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return n == 0 || label > 0;
+}
+
+int
+mb_binding_parse_err(const char *s, struct mb_binding *b, char *err,
+    size_t errlen)
+{
+	const char	*p, *port, *host;
+	char		 ip[64];
+	unsigned char	 addr[16];
+	size_t		 n;
+	unsigned long	 v = 0;
+
+	memset(b, 0, sizeof(*b));
+	if (s[0] == '[') {
+		if ((p = strchr(s, ']')) == NULL || p[1] != ':')
+			goto form;
+		n = p - s - 1;
+		p += 2;
+	} else {
+		if ((p = strchr(s, ':')) == NULL)
+			goto form;
+		n = p - s;
+		p++;
+	}
+	if (n >= sizeof(ip))
+		goto badip;
+	memcpy(ip, s + (s[0] == '['), n);
+	ip[n] = '\0';
+	port = p;
+	if ((host = strchr(port, ':')) == NULL)
+		goto form;
+	host++;
+	if (strchr(host, ':') != NULL)
+		goto form;
+	if (n > 0) {
+		if (s[0] == '[' ? inet_pton(AF_INET6, ip, addr) != 1 :
+		    inet_pton(AF_INET, ip, addr) != 1)
+			goto badip;
+		inet_ntop(s[0] == '[' ? AF_INET6 : AF_INET, addr, b->ip,
+		    sizeof(b->ip));
+	} else if (s[0] == '[')
+		goto badip;
+	if (port == host - 1) {
+		snprintf(err, errlen, "invalid binding '%s': the port is missing", s);
+		return MB_BADVALUE;
+	}
+	for (p = port; p < host - 1; p++) {
+		if (!isdigit((unsigned char)*p) || (v = v * 10 + (*p - '0')) >
+		    65535)
+			goto badport;
+	}
+	if (v == 0)
+		goto badport;
+	b->port = (unsigned)v;
+	n = strlen(host);
+	if (!host_ok(host, n) || n >= sizeof(b->host)) {
+		snprintf(err, errlen, "invalid binding '%s': bad host name '%s'", s, host);
+		return MB_BADVALUE;
+	}
+	for (size_t i = 0; i <= n; i++)
+		b->host[i] = tolower((unsigned char)host[i]);
+	return 0;
+
+ form:
+	snprintf(err, errlen, "invalid binding '%s': expected IP:Port:HostHeader (IP empty for all unassigned, IPv6 in brackets)", s);
+	return MB_BADVALUE;
+ badip:
+	snprintf(err, errlen, "invalid binding '%s': bad IP address", s);
+	return MB_BADVALUE;
+ badport:
+	snprintf(err, errlen, "invalid binding '%s': port must be 1 to 65535", s);
+	return MB_BADVALUE;
+}
+
+int
+mb_binding_parse(const char *s, struct mb_binding *b)
+{
+	char	 err[8];
+
+	return mb_binding_parse_err(s, b, err, sizeof(err));
+}
+
+static size_t
+bindkey(char *buf, size_t len, const char *ip, unsigned port,
+    const char *host)
+{
+	int	 n;
+
+	if (strchr(ip, ':') != NULL)
+		n = snprintf(buf, len, "[%s]:%u:%s", ip, port, host);
+	else
+		n = snprintf(buf, len, "%s:%u:%s", ip, port, host);
+	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+}
+
+static uint32_t
+be32(const void *p)
+{
+	const unsigned char *b = p;
+
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
+}
+
+/* The site id in a canonical site path "/LM/W3SVC/<id>". */
+static uint32_t
+site_of(const char *canon)
+{
+	const char *p = strrchr(canon, '/');
+
+	return p != NULL ? (uint32_t)strtoul(p + 1, NULL, 10) : 0;
+}
+
+int
+mb_bindings_update(struct mb *mb, MDB_txn *txn, const char *canon,
+    const struct mb_value *oldv, const struct mb_value *newv)
+{
+	struct mb_binding b;
+	char		 key[BINDKEY_MAX];
+	unsigned char	 id[4];
+	const char	*s;
+	uint32_t	 site = site_of(canon);
+	MDB_val		 k, v;
+	int		 rc;
+
+	id[0] = site >> 24;
+	id[1] = site >> 16;
+	id[2] = site >> 8;
+	id[3] = site;
+	MB_MULTISZ_FOREACH(s, oldv) {
+		if (mb_binding_parse(s, &b) != 0)
+			continue;
+		k.mv_data = key;
+		k.mv_size = bindkey(key, sizeof(key), b.ip, b.port, b.host);
+		rc = mdb_get(txn, mb->bindings, &k, &v);
+		if (rc == 0 && v.mv_size == 4 && be32(v.mv_data) == site)
+			rc = mdb_del(txn, mb->bindings, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return rc;
+	}
+	if (newv == NULL)
+		return 0;
+	MB_MULTISZ_FOREACH(s, newv) {
+		if ((rc = mb_binding_parse_err(s, &b, mb->err,
+		    sizeof(mb->err))) != 0)
+			return rc;
+		k.mv_data = key;
+		k.mv_size = bindkey(key, sizeof(key), b.ip, b.port, b.host);
+		rc = mdb_get(txn, mb->bindings, &k, &v);
+		if (rc == 0 && v.mv_size == 4 && be32(v.mv_data) != site)
+			return mb_seterr(mb, MB_CONFLICT, "binding '%s' is already used by site %u", s, (unsigned)be32(v.mv_data));
+		v.mv_data = id;
+		v.mv_size = 4;
+		if ((rc = mdb_put(txn, mb->bindings, &k, &v, 0)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int
+mb_site_find(struct mb *mb, const char *ip, unsigned port, const char *host,
+    size_t hostlen, uint32_t *site)
+{
+	char		 h[256], key[BINDKEY_MAX];
+	const char	*ips[2] = { ip, "" };
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	size_t		 i;
+	int		 pass, rc;
+
+	if ((txn = mb_txn(mb)) == NULL)
+		return MB_NOTXN;
+	if (hostlen > 0 && host[hostlen - 1] == '.')
+		hostlen--;		/* "example.test." is example.test */
+	if (hostlen >= sizeof(h))
+		hostlen = 0;
+	for (i = 0; i < hostlen; i++)
+		h[i] = tolower((unsigned char)host[i]);
+	h[hostlen] = '\0';
+	/* IIS's order: with the host name first, then without; exact IP first. */
+	for (pass = hostlen > 0 ? 0 : 2; pass < 4; pass++) {
+		k.mv_size = bindkey(key, sizeof(key), ips[pass & 1], port,
+		    pass < 2 ? h : "");
+		k.mv_data = key;
+		if (k.mv_size == 0)
+			continue;
+		rc = mdb_get(txn, mb->bindings, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc != 0)
+			return rc;
+		if (v.mv_size != 4)
+			return MB_DAMAGED;
+		*site = be32(v.mv_data);
+		return 0;
+	}
+	return MB_NOTFOUND;
+}
+
+int
+mb_binding_each(struct mb *mb,
+    int (*fn)(void *, const struct mb_binding *, uint32_t), void *arg)
+{
+	struct mb_binding b;
+	char		 key[BINDKEY_MAX];
+	MDB_cursor	*c;
+	MDB_txn		*txn;
+	MDB_val		 k, v;
+	int		 rc;
+
+	if ((txn = mb_txn(mb)) == NULL)
+		return MB_NOTXN;
+	if ((rc = mdb_cursor_open(txn, mb->bindings, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size >= sizeof(key) || v.mv_size != 4)
+			continue;
+		memcpy(key, k.mv_data, k.mv_size);
+		key[k.mv_size] = '\0';
+		if (mb_binding_parse(key, &b) != 0)
+			continue;
+		if ((rc = fn(arg, &b, be32(v.mv_data))) != 0)
+			break;
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+struct idlist {
+	uint32_t	*ids;
+	size_t		 n, cap;
+};
+
+static int
+collect_id(void *arg, const char *path)
+{
+	struct idlist	*l = arg;
+	uint32_t	*ids;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		if ((ids = realloc(l->ids, l->cap * sizeof(*ids))) == NULL)
+			return ENOMEM;
+		l->ids = ids;
+	}
+	l->ids[l->n++] = site_of(path);
+	return 0;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+mb_site_create(struct mb *mb, uint32_t *id, const char *name,
+    const struct mb_value *bindings, const char *path)
+{
+	struct idlist	 l = { NULL, 0, 0 };
+	struct mb_value	 v;
+	char		 site[64], root[80];
+	size_t		 i;
+	int		 rc, own;
+
+	if ((rc = mb_wbegin(mb, &own)) != 0)
+		return rc;
+	if (*id == 0) {
+		if ((rc = mb_key_children(mb, "/LM/W3SVC", collect_id,
+		    &l)) != 0)
+			goto out;
+		if (l.n > 0)
+			qsort(l.ids, l.n, sizeof(*l.ids), cmp_id);
+		*id = 1;
+		for (i = 0; i < l.n && l.ids[i] == *id; i++)
+			(*id)++;
+		if (*id == 0) {
+			rc = mb_seterr(mb, MB_EXISTS, "no free site id");
+			goto out;
+		}
+	}
+	snprintf(site, sizeof(site), "/LM/W3SVC/%u", (unsigned)*id);
+	snprintf(root, sizeof(root), "%s/ROOT", site);
+	if ((rc = mb_key_exists(mb, site)) == 0) {
+		rc = mb_seterr(mb, MB_EXISTS, "site %u already exists", (unsigned)*id);
+		goto out;
+	}
+	if ((rc = mb_key_create(mb, root)) != 0)
+		goto out;
+	memset(&v, 0, sizeof(v));
+	v.str = name;
+	v.len = strlen(name);
+	if ((rc = mb_prop_set(mb, site, &mb_schema[MB_P_SERVERCOMMENT],
+	    &v)) != 0 ||
+	    (rc = mb_prop_set(mb, site, &mb_schema[MB_P_SERVERBINDINGS],
+	    bindings)) != 0)
+		goto out;
+	v.dword = MB_STATE_STARTED;
+	if ((rc = mb_prop_set(mb, site, &mb_schema[MB_P_SERVERSTATE],
+	    &v)) != 0)
+		goto out;
+	v.str = path;
+	v.len = strlen(path);
+	rc = mb_prop_set(mb, root, &mb_schema[MB_P_PATH], &v);
+ out:
+	free(l.ids);
+	return mb_wend(mb, own, rc);
+}

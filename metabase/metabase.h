@@ -1,0 +1,402 @@
+/*
+ * metabase.h - the mbhttpd configuration store, on LMDB.
+ *
+ * The metabase is a tree of keys (/LM, /LM/W3SVC, /LM/W3SVC/1,
+ * /LM/W3SVC/1/ROOT, ...) holding typed properties with IIS names.  A
+ * property set on a key is inherited by the keys below it when its schema
+ * entry says so.  This is the library's only public header; it knows
+ * nothing of HTTP.
+ *
+ * Paths given to the library are absolute ("/LM/W3SVC/1/ROOT") or relative
+ * to /LM ("W3SVC/1/ROOT"), as adsutil takes them.  Key names compare
+ * without regard to case and keep the case they were created with.
+ *
+ * Errors: every function returning int returns 0 on success, one of the
+ * MB_* codes below, an LMDB code (passed through unchanged) or an errno
+ * value.  mb_strerror() turns any of them into text; mb_errdetail() gives
+ * the specific sentence about the last failure on a handle ("invalid value
+ * 'maybe' for AllowKeepAlives: expected TRUE, FALSE, 1 or 0").
+ *
+ * Lifetimes: values returned by lookups point into the memory map and stay
+ * valid until mb_end(), mb_write_commit() or mb_write_abort(); copy what
+ * must outlive them.
+ */
+#ifndef METABASE_H
+#define METABASE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Our error codes; LMDB's are -30800 .. -30780, errno values positive. */
+#define MB_NOTFOUND	(-30700)	/* no such key or property */
+#define MB_NOPROP	(-30701)	/* property name not in the schema */
+#define MB_BADVALUE	(-30702)	/* wrong type, out of range, bad syntax */
+#define MB_BADKEY	(-30703)	/* malformed path, or outside /LM */
+#define MB_BADKIND	(-30704)	/* property not allowed on this key */
+#define MB_EXISTS	(-30705)	/* key or site id already exists */
+#define MB_NOMETABASE	(-30706)	/* directory holds no metabase */
+#define MB_DAMAGED	(-30707)	/* not an mbhttpd metabase, or damaged */
+#define MB_CONFLICT	(-30708)	/* binding already used by another site */
+#define MB_NOTXN	(-30709)	/* read called outside a transaction */
+
+/*
+ * Reader slots in the lock file: above the largest pool (MB_MAXWORKERS)
+ * plus room for mbctl and a restarting generation of workers.  LMDB's
+ * default of 126 is too few, and the first process to open the lock file
+ * fixes the size for everyone.
+ */
+#define MB_MAXREADERS	2048
+/* The largest MaxWorkers the schema accepts. */
+#define MB_MAXWORKERS	1000
+/*
+ * Map size: sparse, so it costs nothing until used; a million properties
+ * of a few hundred bytes fit several times over.
+ */
+#define MB_MAPSIZE	((size_t)1 << 30)
+/* LMDB's key size limit is 511 bytes; property keys add 5 to the path. */
+#define MB_MAXPATH	480
+/* One key name: as long as a file name. */
+#define MB_MAXNAME	255
+/* Largest STRING or MULTISZ value: ample for a MimeMap of every type. */
+#define MB_MAXVALUE	(256 * 1024)
+
+/* Property types, as IIS has them. */
+enum mb_type {
+	MB_BOOL = 1,
+	MB_DWORD,
+	MB_STRING,
+	MB_MULTISZ
+};
+
+/* The kinds of key, as a bit each so a property can list where it goes. */
+#define MB_KIND_ROOT	0x01	/* /LM */
+#define MB_KIND_SERVICE	0x02	/* /LM/W3SVC: service-wide defaults */
+#define MB_KIND_SITE	0x04	/* /LM/W3SVC/<id>, id 1 .. 4294967295 */
+#define MB_KIND_VDIR	0x08	/* /LM/W3SVC/<id>/ROOT and every key below */
+#define MB_KIND_MIMEMAP	0x10	/* /LM/MimeMap */
+
+/* Value syntax checked beyond the type. */
+enum mb_syntax {
+	MB_SYN_NONE,
+	MB_SYN_BINDING,		/* IP:Port:HostHeader */
+	MB_SYN_HEADER,		/* "Name: value" */
+	MB_SYN_MIME,		/* ".ext,type/subtype" */
+	MB_SYN_ABSPATH,		/* an absolute file system path */
+	MB_SYN_DOCLIST,		/* "a.html,b.htm": file names, comma separated */
+	MB_SYN_STATE,		/* ServerState: 2 started or 4 stopped */
+	MB_SYN_FLAGS		/* DWORD of named bits (flags[]) */
+};
+
+struct mb_flagname {
+	const char	*name;
+	uint32_t	 bit;
+};
+
+/* One schema entry: the single truth about a property. */
+struct mb_prop {
+	const char	*name;		/* IIS name */
+	const char	*alias;		/* another accepted spelling, or NULL */
+	uint32_t	 id;		/* IIS numeric id, or ours from 57344 */
+	enum mb_type	 type;
+	int		 inherit;	/* inherited by keys below */
+	unsigned	 kinds;		/* MB_KIND_* where it may be set */
+	enum mb_syntax	 syntax;
+	uint32_t	 min, max;	/* DWORD range, inclusive */
+	uint32_t	 dflt;		/* default of a BOOL or DWORD */
+	const char	*dflt_str;	/* default of a STRING, or NULL (empty) */
+	const struct mb_flagname *flags;	/* for MB_SYN_FLAGS */
+	const char	*desc;		/* one line, for mbctl schema */
+};
+
+/* Index of every property in mb_schema[], for direct access. */
+enum mb_pid {
+	MB_P_ALLOWKEEPALIVES,
+	MB_P_LEGACYKEEPALIVES,
+	MB_P_CONNECTIONTIMEOUT,
+	MB_P_HEADERWAITTIMEOUT,
+	MB_P_MAXKEEPALIVEREQUESTS,
+	MB_P_MAXCONNECTIONS,
+	MB_P_MAXREQUESTENTITY,
+	MB_P_SERVERCOMMENT,
+	MB_P_SERVERBINDINGS,
+	MB_P_SERVERSTATE,
+	MB_P_SERVERAUTOSTART,
+	MB_P_PATH,
+	MB_P_DEFAULTDOC,
+	MB_P_DIRBROWSEFLAGS,
+	MB_P_ACCESSFLAGS,
+	MB_P_HTTPCUSTOMHEADERS,
+	MB_P_MIMEMAP,
+	MB_P_LOGTYPE,
+	MB_P_LOGFILEDIRECTORY,
+	MB_P_LOGEXTFILEFLAGS,
+	MB_P_MINSPAREWORKERS,
+	MB_P_MAXSPAREWORKERS,
+	MB_P_MAXWORKERS,
+	MB_P_MAXREQUESTSPERWORKER,
+	MB_NPROPS
+};
+
+extern const struct mb_prop mb_schema[MB_NPROPS];
+
+/* ServerState values, as IIS has them. */
+#define MB_STATE_STARTED	2
+#define MB_STATE_STOPPED	4
+
+/* DirBrowseFlags bits (IIS values). */
+#define MB_DIRBROW_SHOW_DATE	0x00000002u
+#define MB_DIRBROW_SHOW_TIME	0x00000004u
+#define MB_DIRBROW_SHOW_SIZE	0x00000008u
+#define MB_DIRBROW_SHOW_EXT	0x00000010u
+#define MB_DIRBROW_LONG_DATE	0x00000020u
+#define MB_DIRBROW_LOADDEFAULT	0x40000000u	/* EnableDefaultDoc */
+#define MB_DIRBROW_ENABLED	0x80000000u	/* EnableDirBrowsing */
+
+/* AccessFlags bits (IIS values). */
+#define MB_ACCESS_READ		0x00000001u
+#define MB_ACCESS_WRITE		0x00000002u
+#define MB_ACCESS_EXECUTE	0x00000004u
+#define MB_ACCESS_SOURCE	0x00000010u
+#define MB_ACCESS_SCRIPT	0x00000200u
+#define MB_ACCESS_NO_REMOTE_READ 0x00001000u
+
+/* LogExtFileFlags bits (IIS values). */
+#define MB_LOG_DATE		0x00000001u
+#define MB_LOG_TIME		0x00000002u
+#define MB_LOG_CLIENT_IP	0x00000004u
+#define MB_LOG_USERNAME		0x00000008u
+#define MB_LOG_SITENAME		0x00000010u
+#define MB_LOG_COMPUTERNAME	0x00000020u
+#define MB_LOG_SERVER_IP	0x00000040u
+#define MB_LOG_METHOD		0x00000080u
+#define MB_LOG_URI_STEM		0x00000100u
+#define MB_LOG_URI_QUERY	0x00000200u
+#define MB_LOG_HTTP_STATUS	0x00000400u
+#define MB_LOG_WIN32_STATUS	0x00000800u
+#define MB_LOG_BYTES_SENT	0x00001000u
+#define MB_LOG_BYTES_RECV	0x00002000u
+#define MB_LOG_TIME_TAKEN	0x00004000u
+#define MB_LOG_SERVER_PORT	0x00008000u
+#define MB_LOG_USER_AGENT	0x00010000u
+#define MB_LOG_COOKIE		0x00020000u
+#define MB_LOG_REFERER		0x00040000u
+#define MB_LOG_PROTOCOL_VERSION	0x00080000u
+#define MB_LOG_HOST		0x00100000u
+#define MB_LOG_HTTP_SUB_STATUS	0x00200000u
+
+/*
+ * Find a property by name or alias, without regard to case.  Returns NULL
+ * when the name is not in the schema.
+ */
+const struct mb_prop *mb_prop_find(const char *name);
+
+/* Where a value came from. */
+#define MB_ORIGIN_DEFAULT	(-1)	/* the schema default */
+#define MB_ORIGIN_MIMEMAP	(-2)	/* /LM/MimeMap, for MimeMap */
+
+/*
+ * A value.  BOOL and DWORD use dword.  STRING: str is NUL-terminated, len
+ * does not count the NUL.  MULTISZ: str holds the strings back to back,
+ * each NUL-terminated, and len counts every byte including the NULs (an
+ * empty list has len 0).  origin, filled in by the effective-value
+ * lookups, is the length of the prefix of the looked-up path that names
+ * the key holding the value (so path[0 .. origin) is that key), or one of
+ * the MB_ORIGIN_* codes.
+ */
+struct mb_value {
+	uint32_t	 dword;
+	const char	*str;
+	size_t		 len;
+	int		 origin;
+};
+
+/* Every property's effective value at one key. */
+struct mb_props {
+	struct mb_value	 v[MB_NPROPS];
+};
+
+/* Iterate over the strings of a MULTISZ value. */
+#define MB_MULTISZ_FOREACH(s, val)					\
+	for ((s) = (val)->str; (s) && (s) < (val)->str + (val)->len;	\
+	    (s) += strlen(s) + 1)
+
+struct mb;
+
+/* Flags for mb_open(). */
+#define MB_RDONLY	0x1	/* no writes; for the server's workers */
+#define MB_CREATE	0x2	/* create the directory and the environment */
+
+/*
+ * Open the metabase in directory dir.  Without MB_CREATE, a directory that
+ * does not exist or holds no metabase gives MB_NOMETABASE, and a file that
+ * is not an mbhttpd metabase gives MB_DAMAGED.  Sets the reader table to
+ * MB_MAXREADERS, clears reader slots left by dead processes
+ * (mdb_reader_check) and keeps one reset read transaction for mb_begin().
+ * On failure *mbp is NULL and nothing stays open.  Never call it twice for
+ * the same directory in one process, and never use the handle across
+ * fork().
+ */
+int	mb_open(struct mb **mbp, const char *dir, unsigned flags);
+void	mb_close(struct mb *mb);
+
+/*
+ * The sentence about the last failure on mb, or "".  With mb NULL, the
+ * sentence about the last mb_open() that failed.
+ */
+const char *mb_errdetail(const struct mb *mb);
+const char *mb_strerror(int rc);
+
+/*
+ * Create /LM, /LM/W3SVC (with every service-wide default written out) and
+ * /LM/MimeMap (with a list of common types) where they are missing.  One
+ * transaction.
+ */
+int	mb_init(struct mb *mb);
+
+/*
+ * Read snapshot: mb_begin() renews the handle's read transaction,
+ * mb_end() resets it.  No allocation.  Every read function below needs
+ * either a read snapshot or a write transaction open on the handle; a
+ * read inside a write transaction sees the writes made so far.
+ */
+int	mb_begin(struct mb *mb);
+void	mb_end(struct mb *mb);
+/* The id of the open transaction's snapshot: it changes with each commit. */
+uint64_t mb_txnid(const struct mb *mb);
+
+/*
+ * Write transaction: every change between mb_write_begin() and
+ * mb_write_commit() applies whole or not at all.  A change function
+ * called with no write transaction open runs in one of its own, committed
+ * at once.  After a failed change inside a batch, abort the batch.
+ */
+int	mb_write_begin(struct mb *mb);
+int	mb_write_commit(struct mb *mb);
+void	mb_write_abort(struct mb *mb);
+
+/*
+ * Put the canonical form of path in out (absolute, "/LM" spelled so, no
+ * trailing slash, the case of the given path kept) and return its kind
+ * (MB_KIND_*).  Returns MB_BADKEY for a malformed path or one outside /LM,
+ * or a path naming no kind of key (such as /LM/W3SVC/abc).
+ */
+int	mb_path_canon(const char *path, char out[MB_MAXPATH + 1]);
+
+/* Keys. */
+int	mb_key_exists(struct mb *mb, const char *path);	/* 0 or MB_NOTFOUND */
+/* Create the key and any missing parent; MB_EXISTS if it is there. */
+int	mb_key_create(struct mb *mb, const char *path);
+/* Delete the key, its properties and its whole subtree.  /LM stays. */
+int	mb_key_delete(struct mb *mb, const char *path);
+/*
+ * Call fn for each direct child of path in a stable order (by name,
+ * without regard to case), with the child's full path in its stored case.
+ * A non-zero return from fn stops the walk and is returned.
+ */
+int	mb_key_children(struct mb *mb, const char *path,
+	    int (*fn)(void *arg, const char *path), void *arg);
+/* Same, for path itself and every key below it, parents before children. */
+int	mb_key_walk(struct mb *mb, const char *path,
+	    int (*fn)(void *arg, const char *path), void *arg);
+
+/* Properties. */
+/* The value set at this key itself; MB_NOTFOUND if none. */
+int	mb_prop_get(struct mb *mb, const char *path, const struct mb_prop *p,
+	    struct mb_value *out);
+/*
+ * The effective value: the key's own, else the nearest ancestor's if the
+ * property is inherited, else (for MimeMap) /LM/MimeMap's, else the
+ * default; out->origin tells which.  The key must exist.
+ */
+int	mb_prop_effective(struct mb *mb, const char *path,
+	    const struct mb_prop *p, struct mb_value *out);
+/* Call fn for each property set at this key, by id. */
+int	mb_prop_each(struct mb *mb, const char *path,
+	    int (*fn)(void *arg, const struct mb_prop *p,
+	    const struct mb_value *v), void *arg);
+/*
+ * Validate and set.  The key must exist (MB_NOTFOUND), the property must
+ * be allowed on its kind (MB_BADKIND), the value must fit the type, range
+ * and syntax (MB_BADVALUE).  Setting ServerBindings updates the index
+ * mb_site_find() uses and fails with MB_CONFLICT when another site has
+ * one of the bindings.
+ */
+int	mb_prop_set(struct mb *mb, const char *path, const struct mb_prop *p,
+	    const struct mb_value *v);
+/*
+ * Parse text as an administrator types it, then mb_prop_set().  BOOL:
+ * TRUE, FALSE, 1, 0 in any case.  DWORD: decimal or 0x hex; a flags
+ * property also takes its bit names joined by '|' ("EnableDefaultDoc|
+ * EnableDirBrowsing"); ServerState also takes "started" and "stopped".
+ * STRING: exactly one argument.  MULTISZ: one argument a string; none
+ * makes an empty list.
+ */
+int	mb_prop_set_text(struct mb *mb, const char *path,
+	    const struct mb_prop *p, int argc, char *const argv[]);
+/* Delete the property from this key; MB_NOTFOUND if it is not set here. */
+int	mb_prop_delete(struct mb *mb, const char *path, const struct mb_prop *p);
+/*
+ * Check a value against a property's type, range and syntax without
+ * writing: 0 or MB_BADVALUE with the reason in errbuf.
+ */
+int	mb_value_check(const struct mb_prop *p, const struct mb_value *v,
+	    char *errbuf, size_t errlen);
+/*
+ * Format a value for people: BOOL as TRUE/FALSE, DWORD in decimal, STRING
+ * as is, MULTISZ one string a line.  Returns the length it needed, as
+ * snprintf does.
+ */
+int	mb_value_format(const struct mb_prop *p, const struct mb_value *v,
+	    char *buf, size_t len);
+
+/*
+ * Every property's effective value at the deepest existing key along
+ * path, a key path that may go on past the keys that exist (the server
+ * appends the URL path to /LM/W3SVC/<id>/ROOT).  *keylen is set to the
+ * length of the prefix of path naming that key; origins are prefix
+ * lengths of path too.  No allocation.  MB_NOTFOUND if not even the first
+ * key of path exists.
+ */
+int	mb_resolve(struct mb *mb, const char *path, size_t pathlen,
+	    struct mb_props *out, size_t *keylen);
+
+/* Sites and bindings. */
+struct mb_binding {
+	char		 ip[48];	/* "" (all unassigned), "1.2.3.4" or "::1" */
+	unsigned	 port;		/* 1 .. 65535 */
+	char		 host[256];	/* "" or a host name, lower case */
+};
+
+/* Parse "IP:Port:HostHeader" ("[::1]:80:" for IPv6); 0 or MB_BADVALUE. */
+int	mb_binding_parse(const char *s, struct mb_binding *b);
+/*
+ * The site answering a connection to local address ip (canonical text, as
+ * inet_ntop writes it) and port, for a Host header host (hostlen bytes,
+ * without the port, any case; hostlen 0 for none), with IIS's precedence:
+ * ip+port+host, then *+port+host, then ip+port, then *+port.  0 and *site
+ * set, or MB_NOTFOUND.  The site may be stopped: check ServerState.
+ */
+int	mb_site_find(struct mb *mb, const char *ip, unsigned port,
+	    const char *host, size_t hostlen, uint32_t *site);
+/* Call fn for every binding of every site, in a stable order. */
+int	mb_binding_each(struct mb *mb,
+	    int (*fn)(void *arg, const struct mb_binding *b, uint32_t site),
+	    void *arg);
+/*
+ * Create site *id (0: the lowest free id, written back) with
+ * ServerComment name, ServerBindings (a MULTISZ value), ServerState
+ * started, and its ROOT key with Path path.  MB_EXISTS if the id is taken.
+ */
+int	mb_site_create(struct mb *mb, uint32_t *id, const char *name,
+	    const struct mb_value *bindings, const char *path);
+
+/*
+ * Hot, compacted copy of the whole metabase to the file at path (created,
+ * mode 0600).  Restore replaces the whole tree with the copy's, in one
+ * transaction, while readers go on; MB_DAMAGED if the file is no metabase.
+ */
+int	mb_backup(struct mb *mb, const char *file);
+int	mb_restore(struct mb *mb, const char *file);
+
+#endif /* METABASE_H */

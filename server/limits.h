@@ -1,0 +1,121 @@
+/*
+ * limits.h - every numeric limit of the server, each with its reason.
+ *
+ * Values an administrator sets in the metabase (MaxWorkers and the like)
+ * are range-checked by the schema against the MB_* limits of metabase.h;
+ * these are the ones compiled in.
+ */
+#ifndef LIMITS_H
+#define LIMITS_H
+
+#include "metabase.h"
+
+/*
+ * Listening sockets.
+ */
+
+/*
+ * Pending connections per listening socket.  nginx's NGX_LISTEN_BACKLOG
+ * on Linux; the kernel caps it at net.core.somaxconn (4096 since 5.4).
+ * A burst of connection-per-request clients needs a deep queue while the
+ * pool grows.
+ */
+#define LISTEN_BACKLOG		511
+/*
+ * Distinct (address, port) sockets.  Each one is a descriptor in every
+ * worker and an entry in its poll set: far above a real configuration,
+ * low enough that a runaway binding list cannot exhaust descriptors.
+ */
+#define LISTEN_MAX		256
+/*
+ * TCP_DEFER_ACCEPT, in seconds: a connection is handed to accept() only
+ * once the request has arrived, so a worker wakes for data, not for a
+ * handshake (PERFORMANCE.md: 0.75x to 0.96x nginx for connection per
+ * request).  A client that says nothing costs a queue entry, not a
+ * worker; after this long it is accepted anyway and meets the worker's
+ * own header timeout.  Apache's AcceptFilter uses 30 as well.
+ */
+#define LISTEN_DEFER_SECS	30
+
+/*
+ * The pool.
+ */
+
+/*
+ * Scoreboard slots: a full pool of the current generation plus a full
+ * old generation still finishing after a graceful restart (SIGHUP), so a
+ * restart never waits for a slot.  MB_MAXREADERS leaves room for both.
+ */
+#define SB_SLOTS		(2 * MB_MAXWORKERS)
+/*
+ * Per-state worker counts are packed into one 64-bit word so that a state
+ * change is a single atomic add: 12 bits hold up to 4095 >= SB_SLOTS.
+ */
+#define SB_COUNT_BITS		12
+/*
+ * How often the master counts idle workers, as Apache's
+ * SCOREBOARD_MAINTENANCE_INTERVAL: often enough to follow load, rarely
+ * enough to cost nothing.
+ */
+#define MAINT_INTERVAL_MS	1000
+/*
+ * Most workers started in one maintenance tick.  The rate doubles each
+ * tick the pool is still short (1, 2, 4 ... 32), as Apache's
+ * MAX_SPAWN_RATE: a sudden load does not fork a thousand processes at
+ * once, and a steady one is met within a few seconds.
+ */
+#define SPAWN_RATE_MAX		32
+/*
+ * Pause after fork() fails, or after workers die before ever becoming
+ * idle (a broken metabase, a missing user): Apache's make_child() sleeps
+ * 10 seconds because "we don't want Apache running away with the CPU
+ * trying to fork over and over and over again".
+ */
+#define SPAWN_FAIL_PAUSE_MS	10000
+/*
+ * SIGTERM/SIGINT: how long the master waits for workers to die before
+ * SIGKILL.  The default action of SIGTERM ends a worker at once, so only
+ * a process stuck in the kernel (D state) takes long.
+ */
+#define STOP_TIMEOUT_MS		5000
+/*
+ * While waiting for workers to go, the master wakes this often to resend
+ * SIGQUIT to any that have not yet seen it (a signal that lands just
+ * before a worker blocks is otherwise missed until a connection comes).
+ */
+#define STOP_POLL_MS		100
+
+/*
+ * Logs.
+ */
+
+/*
+ * One error-log message, formatted whole and written with one write(2);
+ * longer ones are cut.  PIPE_BUF-sized writes to a pipe (syslog-ng,
+ * a terminal) are never interleaved.
+ */
+#define LOG_MSGMAX		1024
+/*
+ * One access-log line, formatted whole and written with one write(2).
+ * Room for every field at the request-header limit; a longer field is
+ * cut rather than the line split.
+ */
+#define ACCESSLOG_LINEMAX	16384
+/*
+ * Open access-log files a worker keeps: one per site and UTC day in use.
+ * A worker serving more sites than this reopens the least recently used.
+ */
+#define ACCESSLOG_CACHE		16
+/*
+ * After an access log cannot be opened, wait this long before trying
+ * again: no open(2) per request and no error-log line per request.
+ */
+#define ACCESSLOG_RETRY_SECS	60
+/*
+ * On opening a log file that exists, this much of its end is read to find
+ * the last "#Fields:" line, so that a change of LogExtFileFlags adds a
+ * new header block rather than lines that do not match the last one.
+ */
+#define ACCESSLOG_TAILSCAN	65536
+
+#endif /* LIMITS_H */
