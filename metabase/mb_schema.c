@@ -427,8 +427,14 @@ parse_dword(const struct mb_prop *p, const char *s, uint32_t *out)
 	uint32_t		 bits = 0;
 
 	if (isdigit((unsigned char)s[0])) {
+		/* Not base 0: "010" is ten to an administrator, not eight. */
 		errno = 0;
-		n = strtoull(s, &end, 0);
+		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+			if (!isxdigit((unsigned char)s[2]))
+				return -1;
+			n = strtoull(s + 2, &end, 16);
+		} else
+			n = strtoull(s, &end, 10);
 		if (errno != 0 || *end != '\0' || n > UINT32_MAX)
 			return -1;
 		*out = (uint32_t)n;

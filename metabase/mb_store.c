@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,66 @@ open_dbis(struct mb *mb, int create)
 	return rc;
 }
 
+/*
+ * Reading a mapped page past the end of the file is SIGBUS, and LMDB
+ * reads the pages the meta page points to without checking the file size:
+ * a truncated data.mdb would crash every process opening it.  So refuse a
+ * file that ends before the last page the meta page counts.  Only
+ * mb_open() and mb_restore() call this, before the first read of a page.
+ */
+static int
+check_size(MDB_env *env)
+{
+	MDB_envinfo	 ei;
+	MDB_stat	 ms;
+	struct stat	 st;
+	int		 fd, rc;
+
+	if ((rc = mdb_env_get_fd(env, &fd)) != 0 ||
+	    (rc = mdb_env_info(env, &ei)) != 0 ||
+	    (rc = mdb_env_stat(env, &ms)) != 0)
+		return rc;
+	if (fstat(fd, &st) == -1)
+		return errno;
+	if (ms.ms_psize == 0 ||
+	    (uintmax_t)st.st_size / ms.ms_psize <= (uintmax_t)ei.me_last_pgno)
+		return MB_DAMAGED;
+	return 0;
+}
+
+/*
+ * LMDB does not write the pages a transaction allocated and then freed
+ * again, so after a commit data.mdb may end before the last page the meta
+ * page counts (mdb_env_copyfd0() allows for it), and check_size() would
+ * take a sound metabase for a truncated one.  Extend the file over those
+ * pages after each commit.  The write transaction holds the writer lock,
+ * so no other process is extending the file meanwhile; the pages are
+ * free, so zeros do no harm.
+ */
+static int
+cover_pages(struct mb *mb)
+{
+	MDB_txn		*txn;
+	MDB_envinfo	 ei;
+	MDB_stat	 ms;
+	struct stat	 st;
+	off_t		 need;
+	int		 fd, rc;
+
+	if ((rc = mdb_txn_begin(mb->env, NULL, 0, &txn)) != 0)
+		return rc;
+	if ((rc = mdb_env_get_fd(mb->env, &fd)) == 0 &&
+	    (rc = mdb_env_info(mb->env, &ei)) == 0 &&
+	    (rc = mdb_env_stat(mb->env, &ms)) == 0) {
+		need = (off_t)(ei.me_last_pgno + 1) * (off_t)ms.ms_psize;
+		if (fstat(fd, &st) == -1 ||
+		    (st.st_size < need && ftruncate(fd, need) == -1))
+			rc = errno;
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
 static int
 mkdir_p(const char *dir)
 {
@@ -292,6 +353,11 @@ mb_open(struct mb **mbp, const char *dir, unsigned flags)
 			mb_seterr(mb, rc, "cannot open metabase '%s': %s", dir, mb_strerror(rc));
 		goto fail;
 	}
+	if ((rc = check_size(mb->env)) != 0) {
+		if (rc == MB_DAMAGED)
+			mb_seterr(mb, rc, "metabase '%s' is damaged: data.mdb is truncated", dir);
+		goto fail;
+	}
 	/* Clear the reader slots of processes that died holding one. */
 	mdb_reader_check(mb->env, &dead);
 	if ((rc = open_dbis(mb, (flags & MB_CREATE) != 0)) != 0) {
@@ -301,6 +367,8 @@ mb_open(struct mb **mbp, const char *dir, unsigned flags)
 			mb_seterr(mb, rc, "cannot open metabase '%s': %s", dir, mb_strerror(rc));
 		goto fail;
 	}
+	if ((flags & MB_CREATE) && (rc = cover_pages(mb)) != 0)
+		goto fail;
 	/* One read transaction and cursor, kept for every mb_begin(). */
 	if ((rc = mdb_txn_begin(mb->env, NULL, MDB_RDONLY, &mb->rtxn)) != 0 ||
 	    (rc = mdb_cursor_open(mb->rtxn, mb->props, &mb->rcur)) != 0)
@@ -416,6 +484,12 @@ mb_write_commit(struct mb *mb)
 		return MB_NOTXN;
 	rc = mdb_txn_commit(mb->wtxn);
 	mb->wtxn = NULL;
+	/*
+	 * The commit stands even if this fails; the next commit retries,
+	 * and meanwhile mb_open() may call the file truncated.
+	 */
+	if (rc == 0)
+		(void)cover_pages(mb);
 	return rc;
 }
 
@@ -498,18 +572,26 @@ mb_key_create(struct mb *mb, const char *path)
 		rc = mb_seterr(mb, MB_EXISTS, "key '%s' already exists", canon);
 		goto out;
 	}
-	/* Create every missing key from /LM down, like mkdir -p. */
+	/*
+	 * Create every missing key from /LM down, like mkdir -p.  A new key
+	 * is stored below its parent's path as stored, so that each name
+	 * keeps the case it was created with.
+	 */
 	for (n = 1; n <= ilen; n++) {
 		if (n < ilen && ikey[n] != MB_SEP)
 			continue;
 		k.mv_data = ikey;
 		k.mv_size = n;
+		rc = mdb_get(mb->wtxn, mb->keys, &k, &v);
+		if (rc == 0 && v.mv_size == n) {
+			memcpy(canon, v.mv_data, n);
+			continue;
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			break;
 		v.mv_data = canon;
 		v.mv_size = n;
-		rc = mdb_put(mb->wtxn, mb->keys, &k, &v, MDB_NOOVERWRITE);
-		if (rc == MDB_KEYEXIST)
-			rc = 0;
-		if (rc != 0)
+		if ((rc = mdb_put(mb->wtxn, mb->keys, &k, &v, 0)) != 0)
 			break;
 	}
  out:
@@ -751,6 +833,18 @@ set_default(const struct mb_prop *p, struct mb_value *out)
 	out->origin = MB_ORIGIN_DEFAULT;
 }
 
+/*
+ * Origins are prefix lengths of the path the caller gave, and a relative
+ * path leaves out the "/LM/" that canonical lengths count.
+ */
+static int
+origin_in(const char *path, size_t canonlen)
+{
+	if (path[0] == '/')
+		return (int)canonlen;
+	return canonlen > 3 ? (int)canonlen - 4 : 0;
+}
+
 int
 mb_prop_get(struct mb *mb, const char *path, const struct mb_prop *p,
     struct mb_value *out)
@@ -767,7 +861,7 @@ mb_prop_get(struct mb *mb, const char *path, const struct mb_prop *p,
 	rc = mb_rawget(mb, txn, ikey, ilen, p->id, out);
 	if (rc == MDB_NOTFOUND)
 		return mb_seterr(mb, MB_NOTFOUND, "%s is not set at '%s'", p->name, canon);
-	out->origin = (int)ilen;
+	out->origin = origin_in(path, ilen);
 	return rc;
 }
 
@@ -792,7 +886,7 @@ mb_prop_effective(struct mb *mb, const char *path, const struct mb_prop *p,
 			continue;
 		rc = mb_rawget(mb, txn, ikey, n, p->id, out);
 		if (rc == 0) {
-			out->origin = (int)n;
+			out->origin = origin_in(path, n);
 			return 0;
 		}
 		if (rc != MDB_NOTFOUND)
@@ -849,7 +943,7 @@ mb_prop_each(struct mb *mb, const char *path,
 		if (pid < 0)
 			continue;	/* written by a newer schema */
 		mb_decode(&mb_schema[pid], &v, &val);
-		val.origin = (int)ilen;
+		val.origin = origin_in(path, ilen);
 		if ((rc = fn(arg, &mb_schema[pid], &val)) != 0)
 			break;
 	}
@@ -992,7 +1086,7 @@ mb_resolve(struct mb *mb, const char *path, size_t pathlen,
 {
 	char		 ikey[MB_MAXPATH + 6];
 	size_t		 plen[MB_MAXDEPTH], ilen[MB_MAXDEPTH];
-	size_t		 i, n = 0, depth = 0, segstart;
+	size_t		 i, j, n = 0, depth = 0, segstart;
 	unsigned char	 set[MB_NPROPS];
 	MDB_cursor	*c;
 	MDB_txn		*txn;
@@ -1015,9 +1109,15 @@ mb_resolve(struct mb *mb, const char *path, size_t pathlen,
 		if (i == segstart || n + 1 + (i - segstart) > MB_MAXPATH)
 			break;
 		ikey[n] = MB_SEP;
-		for (size_t j = segstart; j < i; j++)
+		for (j = segstart; j < i; j++) {
+			/* No key name holds one; '\1' would split a name. */
+			if ((unsigned char)path[j] < 0x20 || path[j] == 0x7f)
+				break;
 			ikey[n + 1 + j - segstart] =
 			    tolower((unsigned char)path[j]);
+		}
+		if (j < i)
+			break;
 		k.mv_data = ikey;
 		k.mv_size = n + 1 + (i - segstart);
 		if ((rc = mdb_get(txn, mb->keys, &k, &v)) == MDB_NOTFOUND)
@@ -1207,6 +1307,8 @@ mb_restore(struct mb *mb, const char *file)
 		goto fail;
 	rc = mdb_env_open(src.env, file, MDB_NOSUBDIR | MDB_RDONLY |
 	    MDB_NOLOCK, 0600);
+	if (rc == 0)
+		rc = check_size(src.env);
 	if (rc == 0)
 		rc = open_dbis(&src, 0);
 	if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH ||

@@ -390,12 +390,14 @@ parse_te(const char *v, size_t len, struct te_state *te)
 			if (p == end)
 				return -1;
 			if (*p == '"') {
-				for (p++; p < end && *p != '"'; p++)
-					if (*p == '\\' && ++p == end)
+				for (p++; p < end && *p != '"'; p++) {
+					if (*p != '\\') {
+						if (!IS_QDTEXT(*p))
+							return -1;
+					} else if (++p == end ||
+					    !IS(*p, C_VALUE))
 						return -1;
-					else if (*p != '\\' &&
-					    !IS_QDTEXT(*p) && !IS_OWS(*p))
-						return -1;
+				}
 				if (p == end)
 					return -1;
 				p++;
@@ -715,10 +717,12 @@ hp_list_has_token(const char *val, size_t len, const char *tok)
 	const char	*p = val, *end = val + len, *e, *ee;
 	size_t		 n = strlen(tok);
 
+	if (n == 0)
+		return 0;
 	while (p < end) {
 		p = skip_ows(p, end);
-		if ((e = memchr(p, ',', (size_t)(end - p))) == NULL)
-			e = end;
+		for (e = p; e < end && *e != ','; e++)
+			;
 		for (ee = e; ee > p && IS_OWS(ee[-1]); ee--)
 			;
 		if ((size_t)(ee - p) == n && eqnocase(p, tok, n))
@@ -746,6 +750,7 @@ enum {
 	CK_VAL,		/* token ext-val */
 	CK_QVAL,	/* in quoted-string ext-val */
 	CK_QPAIR,	/* after '\' in it */
+	CK_QEND,	/* after its closing DQUOTE */
 	CK_LF,		/* LF ending the chunk-size line */
 	CK_DATA,
 	CK_DATACR,
@@ -778,9 +783,15 @@ hp_decode_chunked(struct hp_chunked *st, const char *buf, size_t len,
     size_t *consumed, int *status)
 {
 	size_t		 i = 0, n;
+	uint64_t	 room, d;
 	unsigned char	 c;
 
 	*status = 400;
+	if (st->state == CK_DONE) {
+		*consumed = 0;
+		*status = 0;
+		return 0;
+	}
 	while (i < len) {
 		if (st->state == CK_DATA) {
 			n = len - i;
@@ -803,12 +814,17 @@ hp_decode_chunked(struct hp_chunked *st, const char *buf, size_t len,
 		case CK_SIZE0:
 		case CK_SIZE:
 			if (IS(c, C_HEX)) {
-				/* RFC 9112 7.1: guard against overflow. */
-				if (st->left > (INT64_MAX - st->body_len) / 16) {
+				/*
+				 * RFC 9112 7.1: guard against overflow; the
+				 * whole body must stay within INT64_MAX.
+				 */
+				room = INT64_MAX - st->body_len;
+				d = hexval(c);
+				if (d > room || st->left > (room - d) / 16) {
 					*status = 413;
 					return HP_ERROR;
 				}
-				st->left = st->left * 16 + hexval(c);
+				st->left = st->left * 16 + d;
 				st->state = CK_SIZE;
 				break;
 			}
@@ -869,7 +885,7 @@ hp_decode_chunked(struct hp_chunked *st, const char *buf, size_t len,
 			break;
 		case CK_QVAL:
 			if (c == '"')
-				st->state = CK_PRESEMI + 100;	/* see below */
+				st->state = CK_QEND;
 			else if (c == '\\')
 				st->state = CK_QPAIR;
 			else if (!IS_QDTEXT(c))
@@ -879,6 +895,16 @@ hp_decode_chunked(struct hp_chunked *st, const char *buf, size_t len,
 			if (!IS(c, C_VALUE))
 				return HP_ERROR;
 			st->state = CK_QVAL;
+			break;
+		case CK_QEND:
+			if (IS_OWS(c))
+				st->state = CK_PRESEMI;
+			else if (c == ';')
+				st->state = CK_PRENAME;
+			else if (c == '\r')
+				st->state = CK_LF;
+			else
+				return HP_ERROR;
 			break;
 		case CK_LF:
 			if (c != '\n')

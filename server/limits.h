@@ -8,6 +8,7 @@
 #ifndef LIMITS_H
 #define LIMITS_H
 
+#include "http_parse.h"
 #include "metabase.h"
 
 /*
@@ -117,5 +118,41 @@
  * new header block rather than lines that do not match the last one.
  */
 #define ACCESSLOG_TAILSCAN	65536
+
+
+/*
+ * Workers.
+ */
+
+/*
+ * The read buffer: a whole request head at its limits (HP_MAXHEAD) and
+ * room behind it for pipelined requests, so a head never has to move.
+ */
+#define WORKER_RBUF		(HP_MAXHEAD + 8192)
+/*
+ * The response buffer: the head, and a file this small rides in the same
+ * send(2) behind it (one write a request); bigger files go by sendfile.
+ */
+#define WORKER_WBUF		(64 * 1024)
+/*
+ * A client that takes no byte of a response for this long is dropped, so
+ * a reader that stalls cannot hold a worker for ever.  nginx's
+ * send_timeout default.
+ */
+#define WORKER_SEND_TIMEOUT	60
+/*
+ * Lingering close: after a half-close, how long to read and drop what the
+ * client still sends before closing, so that a close with unread data
+ * does not reset the connection and destroy the response in flight
+ * (Apache's MAX_SECS_TO_LINGER is 30; a client that has our FIN needs
+ * far less).
+ */
+#define WORKER_LINGER_MS	2000
+/*
+ * When the pool is full and a client waits to be accepted, a keep-alive
+ * worker that is not the one idle longest looks again after this long,
+ * rather than spinning on a listening socket that stays readable.
+ */
+#define WORKER_GIVEWAY_BACKOFF_MS 50
 
 #endif /* LIMITS_H */

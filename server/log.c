@@ -32,6 +32,9 @@ static gid_t		 owner_gid = (gid_t)-1;
 
 static void	vlog(int, const char *, const char *, va_list)
 		    LOG_PRINTF(3, 0);
+static void	logit(int, const char *, const char *, ...)
+		    LOG_PRINTF(3, 4);
+static void	vwarn(int, int, const char *, va_list) LOG_PRINTF(3, 0);
 
 void
 log_init(int v)

@@ -1,0 +1,55 @@
+/*
+ * keepalive.h - whether a connection stays open after a response, and
+ * which Connection token the response carries.  Pure policy: the worker
+ * gathers the facts, ka_decide() applies the rules.
+ */
+#ifndef KEEPALIVE_H
+#define KEEPALIVE_H
+
+enum ka_token {
+	KA_TOKEN_NONE,		/* no Connection header */
+	KA_TOKEN_CLOSE,		/* "Connection: close" */
+	KA_TOKEN_KEEPALIVE	/* "Connection: keep-alive" */
+};
+
+struct ka_input {
+	int		 minor;		/* request was HTTP/1.<minor>, 0 or 1 */
+	int		 req_close;	/* Connection has "close" */
+	int		 req_keepalive;	/* Connection has "keep-alive" */
+	int		 allow;		/* site's AllowKeepAlives */
+	int		 legacy;	/* site's LegacyKeepAlives */
+	unsigned	 max_requests;	/* MaxKeepAliveRequests, 0: no limit */
+	unsigned	 nrequests;	/* served on this connection, this one
+					   included: 1 for the first */
+	int		 delimited;	/* response length known to the client
+					   (Content-Length, or no body) */
+	int		 body_read;	/* request body fully read or skipped */
+	int		 stopping;	/* worker is retiring or told to stop */
+};
+
+/*
+ * Decide for one response.  Returns 1 if the connection stays open for
+ * another request, else 0, and sets *token to what the response carries.
+ *
+ * The client wants the connection kept if it sent HTTP/1.1 without
+ * "close", or HTTP/1.0 with "keep-alive" and without "close" (close wins
+ * over keep-alive in both).  It is kept if the client wants it and
+ * keep-alives are on (AllowKeepAlives, or LegacyKeepAlives for HTTP/1.1
+ * only, as IIS 4.0 did: KB Q195179), MaxKeepAliveRequests is 0 or above
+ * nrequests, the response is delimited, the request body was read and the
+ * worker is not stopping.
+ *
+ * Token: kept HTTP/1.1 gets none (persistence is its default), kept
+ * HTTP/1.0 gets keep-alive.  Closed HTTP/1.1, and closed HTTP/1.0 that
+ * asked for keep-alive, get close.  Closed HTTP/1.0 that did not ask gets
+ * none: closing is its default, and so no byte is wasted on saying so.
+ */
+int	ka_decide(const struct ka_input *in, enum ka_token *token);
+
+/*
+ * The header line for a token, CRLF included ("Connection: close\r\n"),
+ * or "" for KA_TOKEN_NONE.
+ */
+const char *ka_token_line(enum ka_token token);
+
+#endif /* KEEPALIVE_H */

@@ -1,0 +1,86 @@
+/*
+ * response.h - building a response head: the status line, the standard
+ * header fields, conditional requests and byte ranges, error pages and the
+ * MIME type of a file.
+ *
+ * A response head is built into a caller's fixed buffer (no allocation);
+ * the worker then writes it, with a small file's body appended to it in
+ * the same buffer, or followed by sendfile(2).
+ */
+#ifndef RESPONSE_H
+#define RESPONSE_H
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <stddef.h>
+#include <time.h>
+
+struct hp_request;
+
+struct resp {
+	char		*buf;		/* the head, then maybe the body */
+	size_t		 len;
+	size_t		 cap;
+	int		 overflow;	/* a header did not fit: answer 500 */
+	int		 status;
+};
+
+/* Begin a head in buf[0..cap): status line, Date and Server. */
+void	resp_begin(struct resp *r, char *buf, size_t cap, int status);
+/* Append "name: value\r\n". */
+void	resp_header(struct resp *r, const char *name, const char *value,
+	    size_t vlen);
+/* Append "name: <decimal>\r\n". */
+void	resp_header_num(struct resp *r, const char *name, long long n);
+/* Append raw bytes (a whole line with its CRLF, or the final CRLF). */
+void	resp_raw(struct resp *r, const char *s, size_t n);
+/*
+ * Append the site's HttpCustomHeaders (a MULTISZ value: "Name: value"
+ * strings, checked by the schema).
+ */
+void	resp_custom_headers(struct resp *r, const char *multisz, size_t len);
+
+/* The reason phrase of a status ("Not Found"). */
+const char *resp_reason(int status);
+/* The IMF-fixdate of t, cached for the current second. */
+const char *resp_date(time_t t);
+/* Parse an HTTP-date in any of RFC 9110's three forms; -1 if invalid. */
+time_t	resp_parse_date(const char *s, size_t len);
+
+/* The entity tag of a file: "mtime-size" in hex, quoted.  buf >= 48. */
+size_t	resp_etag(const struct stat *st, char *buf, size_t len);
+
+/*
+ * RFC 9110 13.2.2: evaluate the preconditions of req for a file with
+ * entity tag etag and modification time mtime.  Returns 0 to go on, 304
+ * or 412.
+ */
+int	resp_preconditions(const struct hp_request *req, const char *etag,
+	    size_t etaglen, time_t mtime);
+
+/*
+ * The byte range to send of a file of size bytes, from the request's
+ * Range (and If-Range) fields.  Returns 200 (send it all: no Range, a
+ * Range we ignore, or several ranges), 206 with *first and *last set, or
+ * 416.
+ */
+int	resp_range(const struct hp_request *req, off_t size, const char *etag,
+	    size_t etaglen, time_t mtime, off_t *first, off_t *last);
+
+/*
+ * The content type of a file named name, from a MimeMap value (MULTISZ
+ * ".ext,type" strings; "*,type" is the fallback).  *len gets its length.
+ * Points into mimemap, or at "application/octet-stream".
+ */
+const char *resp_mime(const char *mimemap, size_t maplen, const char *name,
+	    size_t namelen, size_t *len);
+
+/*
+ * A short HTML error page for status, with an optional detail sentence
+ * (plain text, escaped here).  Returns its length; the page is in buf.
+ */
+size_t	resp_error_page(int status, const char *detail, char *buf,
+	    size_t len);
+
+#endif /* RESPONSE_H */

@@ -1,0 +1,1199 @@
+/*
+ * worker.c - a worker: accept a connection, serve its requests one after
+ * another in a blocking loop, repeat.
+ *
+ * The hot path is one read(2) and one write(2) a request: the request head
+ * is read into a fixed buffer and parsed in place; the settings come from
+ * a fresh metabase snapshot (mb_begin() .. mb_end(), no allocation); a
+ * small file is read into the response buffer behind its head and both go
+ * out in one send(2); a larger one follows its head with sendfile(2).
+ *
+ * Sharing the listening sockets: every worker waits in its own epoll set
+ * holding every listener with EPOLLEXCLUSIVE, so a new connection wakes
+ * one waiting worker, not all of them (the thundering herd of a plain
+ * poll(2)), whatever the number of sockets; the sockets are non-blocking
+ * and a worker first tries accept4(2) on the listener that last had a
+ * connection, so under load it takes the next one without waiting at all.
+ * SO_REUSEPORT was rejected: it hashes each connection to one worker's
+ * queue, where it waits behind a worker busy with a long kept-alive
+ * connection while others idle (PERFORMANCE.md); an accept mutex costs two
+ * syscalls a connection more.  `make bench` compares them by measurement.
+ */
+/* accept4, sendfile, MSG_MORE, TCP_* and epoll are Linux's own. */
+#define _GNU_SOURCE
+#include <sys/types.h>
+#include <sys/epoll.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "http_parse.h"
+#include "keepalive.h"
+#include "limits.h"
+#include "log.h"
+#include "master.h"
+#include "metabase.h"
+#include "response.h"
+#include "uri.h"
+#include "vhost.h"
+#include "worker.h"
+
+/* What the connection loop does after a request. */
+enum next {
+	NEXT_KEEP,		/* read the next request */
+	NEXT_CLOSE,		/* close now: the client expects it */
+	NEXT_LINGER		/* half-close, drain, then close */
+};
+
+struct conn {
+	int		 fd;
+	const struct listener *li;
+	char		 lip[INET6_ADDRSTRLEN];	/* local address */
+	unsigned	 lport;
+	char		 cip[INET6_ADDRSTRLEN];	/* client address */
+	size_t		 rstart, rend;		/* unparsed bytes in rbuf */
+	unsigned	 nreq;			/* requests begun */
+	int		 rcvtimeo;		/* SO_RCVTIMEO set */
+	int		 sndtimeo;		/* SO_SNDTIMEO set */
+	int		 nodelay;		/* TCP_NODELAY set */
+	int		 broken;		/* a write failed */
+	uint64_t	 idle_ms;		/* ConnectionTimeout, in ms */
+};
+
+/* One request's facts, for the keep-alive policy and the access log. */
+struct reqinfo {
+	const struct hp_request *req;
+	unsigned	 nreq;		/* on this connection, this one too */
+	struct timespec	 start;
+	uint32_t	 site;
+	int		 status;
+	long long	 sent;
+	size_t		 received;
+	int		 body_read;
+	int		 delimited;
+	/* Settings copied out of the snapshot before mb_end(). */
+	int		 allow, legacy;
+	unsigned	 max_requests;
+	uint32_t	 conn_timeout;
+	uint32_t	 logtype, logflags;
+	char		 logdir[PATH_MAX];
+	const char	*path;		/* cs-uri-stem (decoded) */
+	const char	*query;
+	size_t		 querylen;
+};
+
+static struct mb	*mb;
+static int		 wslot;
+static int		 epfd = -1;
+static size_t		 last_li;
+static char		 rbuf[WORKER_RBUF];
+static char		 wbuf[WORKER_WBUF];
+static char		 pathbuf[HP_MAXREQLINE + 2];
+/* Scratch for error pages and listings; grows for big folders. */
+static char		*xbuf;
+static size_t		 xcap;
+/* Service-wide timeouts, refreshed with each snapshot. */
+static uint32_t		 hdr_timeout = 20;
+
+static void
+ms_sleep_poll(int fd, int ms)
+{
+	struct pollfd	 p = { fd, POLLIN, 0 };
+
+	poll(&p, 1, ms);
+}
+
+static uint64_t
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec	 t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000 +
+	    (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+static int
+stopping(void)
+{
+	return worker_graceful || sb_stale(wslot);
+}
+
+/*
+ * Writing.
+ */
+
+/* Send all of buf; a client that takes nothing for WORKER_SEND_TIMEOUT
+ * seconds is given up.  flags may hold MSG_MORE. */
+static int
+send_all(struct conn *c, const char *buf, size_t len, int flags)
+{
+	struct pollfd	 p;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = send(c->fd, buf, len, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			buf += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			p.fd = c->fd;
+			p.events = POLLOUT;
+			if (poll(&p, 1, WORKER_SEND_TIMEOUT * 1000) > 0)
+				continue;
+		}
+		c->broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+send_file(struct conn *c, int fd, off_t off, off_t count)
+{
+	struct timeval	 tv = { WORKER_SEND_TIMEOUT, 0 };
+	ssize_t		 n;
+
+	/* sendfile(2) has no MSG_DONTWAIT: bound it with SO_SNDTIMEO. */
+	if (!c->sndtimeo) {
+		setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		c->sndtimeo = 1;
+	}
+	while (count > 0) {
+		n = sendfile(c->fd, fd, &off, (size_t)count);
+		if (n > 0) {
+			count -= n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		c->broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Reading.
+ */
+
+/* Make room at the end of rbuf, keeping the unparsed bytes. */
+static void
+rbuf_compact(struct conn *c)
+{
+	if (c->rstart == 0)
+		return;
+	memmove(rbuf, rbuf + c->rstart, c->rend - c->rstart);
+	c->rend -= c->rstart;
+	c->rstart = 0;
+}
+
+/*
+ * Read more bytes for a request whose first bytes have come, or for the
+ * first request of a new connection: wait up to deadline_ms since t0.
+ * Returns the bytes read, 0 at end of file, -1 on error or timeout.
+ */
+static ssize_t
+read_more(struct conn *c, const struct timespec *t0, uint64_t deadline_ms)
+{
+	struct pollfd	 p;
+	uint64_t	 el;
+	ssize_t		 n;
+
+	if (c->rend == sizeof(rbuf))
+		rbuf_compact(c);
+	for (;;) {
+		n = recv(c->fd, rbuf + c->rend, sizeof(rbuf) - c->rend,
+		    MSG_DONTWAIT);
+		if (n >= 0) {
+			c->rend += (size_t)n;
+			return n;
+		}
+		if (errno == EINTR && !worker_graceful)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return -1;
+		if ((el = elapsed_ms(t0)) >= deadline_ms)
+			return -1;
+		p.fd = c->fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, (int)(deadline_ms - el)) == 0)
+			return -1;
+	}
+}
+
+/* No idle worker left and the pool is full: someone must give way. */
+static int
+saturated(void)
+{
+	return sb_count(SB_IDLE) == 0 && sb_live() >= sb_max_workers();
+}
+
+/*
+ * Between requests: wait for the next one on a kept-alive connection for
+ * up to its ConnectionTimeout.  Returns 1 when bytes have come, 0 to
+ * close (timeout, end of file, stop, or giving way to a waiting client).
+ *
+ * The wait is a blocking recv(2) with a one-second SO_RCVTIMEO, so that a
+ * busy connection costs one syscall a request; each second the worker
+ * looks at the clock, its stop flags and the pool.  When no worker is idle
+ * and the pool is at MaxWorkers, it also watches the listening sockets:
+ * if a client is waiting to be accepted and this worker's connection has
+ * been idle longest, it lets its connection go (between two requests, as
+ * HTTP allows) and goes to accept.
+ */
+static int
+wait_next(struct conn *c)
+{
+	struct pollfd	 p[1 + LISTEN_MAX];
+	struct timeval	 tv = { 1, 0 };
+	struct timespec	 t0;
+	uint64_t	 el;
+	size_t		 i, np;
+	ssize_t		 n;
+	int		 one = 1, r, waiting;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rbuf_compact(c);
+	if (c->rstart == c->rend)
+		c->rstart = c->rend = 0;
+	if (!c->rcvtimeo) {
+		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		/* Kept alive: small responses must not wait for ACKs. */
+		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->rcvtimeo = c->nodelay = 1;
+	}
+	sb_set_state(wslot, SB_KEEPALIVE, 0);
+	for (;;) {
+		if (stopping())
+			return 0;
+		if ((el = elapsed_ms(&t0)) >= c->idle_ms)
+			return 0;
+		if (!saturated()) {
+			n = recv(c->fd, rbuf + c->rend, sizeof(rbuf) - c->rend,
+			    0);
+			if (n > 0) {
+				c->rend += (size_t)n;
+				return 1;
+			}
+			if (n == 0 || (errno != EAGAIN &&
+			    errno != EWOULDBLOCK && errno != EINTR))
+				return 0;
+			continue;
+		}
+		/* Saturated: watch the connection and the listeners. */
+		p[0].fd = c->fd;
+		p[0].events = POLLIN;
+		for (i = 0, np = 1; i < nlisteners; i++, np++) {
+			p[np].fd = listeners[i].fd;
+			p[np].events = POLLIN;
+		}
+		r = poll(p, np, (int)(c->idle_ms - el < 1000 ?
+		    c->idle_ms - el : 1000));
+		if (r <= 0)
+			continue;
+		if (p[0].revents) {
+			n = recv(c->fd, rbuf + c->rend, sizeof(rbuf) - c->rend,
+			    MSG_DONTWAIT);
+			if (n > 0) {
+				c->rend += (size_t)n;
+				return 1;
+			}
+			if (n == 0 || (errno != EAGAIN && errno != EINTR))
+				return 0;
+		}
+		for (waiting = 0, i = 1; i < np; i++)
+			waiting |= p[i].revents & POLLIN;
+		if (!waiting)
+			continue;
+		if (saturated() && sb_oldest_keepalive(wslot)) {
+			/* Never cut a request whose first bytes are here. */
+			n = recv(c->fd, rbuf + c->rend,
+			    sizeof(rbuf) - c->rend, MSG_DONTWAIT);
+			if (n > 0) {
+				c->rend += (size_t)n;
+				return 1;
+			}
+			log_debug("giving way to a waiting connection");
+			return 0;
+		}
+		/* Not our turn: let the oldest go first. */
+		ms_sleep_poll(c->fd, WORKER_GIVEWAY_BACKOFF_MS);
+	}
+}
+
+/* Half-close, read what the client still sends, then close: a close with
+ * unread data would reset the connection and destroy the response. */
+static void
+linger_close(struct conn *c)
+{
+	struct timespec	 t0;
+	struct pollfd	 p;
+	uint64_t	 el;
+	ssize_t		 n;
+
+	if (c->broken || shutdown(c->fd, SHUT_WR) == -1)
+		goto out;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((el = elapsed_ms(&t0)) < WORKER_LINGER_MS) {
+		p.fd = c->fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, (int)(WORKER_LINGER_MS - el)) <= 0)
+			break;
+		n = recv(c->fd, wbuf, sizeof(wbuf), MSG_DONTWAIT);
+		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+			break;
+	}
+ out:
+	close(c->fd);
+}
+
+/*
+ * Responses.
+ */
+
+static void
+finish_head(struct resp *r, struct reqinfo *ri, enum next *next)
+{
+	struct ka_input	 in;
+	enum ka_token	 tok;
+	const char	*line;
+
+	memset(&in, 0, sizeof(in));
+	if (ri->req != NULL) {
+		in.minor = ri->req->minor;
+		in.req_close = ri->req->conn_close;
+		in.req_keepalive = ri->req->conn_keepalive;
+	} else
+		in.req_close = 1;
+	in.allow = ri->allow;
+	in.legacy = ri->legacy;
+	in.max_requests = ri->max_requests;
+	in.nrequests = ri->nreq;
+	in.delimited = ri->delimited;
+	in.body_read = ri->body_read;
+	in.stopping = stopping() || (sb_max_requests() != 0 &&
+	    sb_requests(wslot) + 1 >= sb_max_requests());
+	*next = NEXT_CLOSE;
+	if (ka_decide(&in, &tok))
+		*next = NEXT_KEEP;
+	else if (ri->req != NULL && (ri->req->minor == 1 ?
+	    !ri->req->conn_close : ri->req->conn_keepalive))
+		*next = NEXT_LINGER;	/* the client may send more */
+	line = ka_token_line(tok);
+	resp_raw(r, line, strlen(line));
+	resp_raw(r, "\r\n", 2);
+}
+
+static void
+reqinfo_settings(struct reqinfo *ri, const struct mb_props *p)
+{
+	ri->allow = p->v[MB_P_ALLOWKEEPALIVES].dword;
+	ri->legacy = p->v[MB_P_LEGACYKEEPALIVES].dword;
+	ri->max_requests = p->v[MB_P_MAXKEEPALIVEREQUESTS].dword;
+	ri->conn_timeout = p->v[MB_P_CONNECTIONTIMEOUT].dword;
+	hdr_timeout = p->v[MB_P_HEADERWAITTIMEOUT].dword;
+	ri->logtype = p->v[MB_P_LOGTYPE].dword;
+	ri->logflags = p->v[MB_P_LOGEXTFILEFLAGS].dword;
+	snprintf(ri->logdir, sizeof(ri->logdir), "%s",
+	    p->v[MB_P_LOGFILEDIRECTORY].str ? p->v[MB_P_LOGFILEDIRECTORY].str :
+	    "");
+}
+
+/* Settings of the service, or of site when it is known. */
+static void
+fallback_settings(struct reqinfo *ri, uint32_t site)
+{
+	struct mb_props	 p;
+	char		 key[40];
+	size_t		 kl;
+	int		 own = 0;
+
+	if (mb_txnid(mb) == 0) {
+		if (mb_begin(mb) != 0)
+			return;
+		own = 1;
+	}
+	if (site != 0)
+		snprintf(key, sizeof(key), "/LM/W3SVC/%u", (unsigned)site);
+	else
+		snprintf(key, sizeof(key), "/LM/W3SVC");
+	if (mb_resolve(mb, key, strlen(key), &p, &kl) == 0)
+		reqinfo_settings(ri, &p);
+	if (own)
+		mb_end(mb);
+}
+
+static size_t
+xbuf_reserve(size_t need)
+{
+	char	*p;
+	size_t	 cap;
+
+	if (need <= xcap)
+		return xcap;
+	cap = xcap ? xcap : 16384;
+	while (cap < need)
+		cap *= 2;
+	if ((p = realloc(xbuf, cap)) == NULL)
+		return xcap;
+	xbuf = p;
+	xcap = cap;
+	return xcap;
+}
+
+/*
+ * A response with a body from memory (error pages, listings, redirects).
+ * Site headers are added when custom is not NULL.  Ends the snapshot.
+ */
+static enum next
+send_mem(struct conn *c, struct reqinfo *ri, int status, const char *ctype,
+    const char *body, size_t blen, const char *extra, size_t extralen,
+    const struct mb_value *custom)
+{
+	struct resp	 r;
+	enum next	 next;
+
+	ri->status = status;
+	ri->delimited = 1;
+	resp_begin(&r, wbuf, sizeof(wbuf), status);
+	if (ctype != NULL)
+		resp_header(&r, "Content-Type", ctype, strlen(ctype));
+	resp_header_num(&r, "Content-Length", (long long)blen);
+	if (extra != NULL)
+		resp_raw(&r, extra, extralen);
+	if (custom != NULL && custom->len > 0)
+		resp_custom_headers(&r, custom->str, custom->len);
+	finish_head(&r, ri, &next);
+	mb_end(mb);
+	if (r.overflow)
+		return NEXT_CLOSE;
+	if (ri->req != NULL && ri->req->meth == HP_M_HEAD)
+		blen = 0;
+	if (blen > 0 && blen <= r.cap - r.len) {
+		memcpy(r.buf + r.len, body, blen);
+		r.len += blen;
+		blen = 0;
+	}
+	if (send_all(c, r.buf, r.len, blen ? MSG_MORE : 0) == -1 ||
+	    (blen > 0 && send_all(c, body, blen, 0) == -1))
+		return NEXT_CLOSE;
+	ri->sent = (long long)(r.len + blen);
+	return next;
+}
+
+static enum next
+send_error(struct conn *c, struct reqinfo *ri, int status, const char *detail,
+    const struct mb_value *custom)
+{
+	size_t	 n;
+	char	 allow[] = "Allow: GET, HEAD, OPTIONS\r\n";
+
+	xbuf_reserve(2048);
+	n = resp_error_page(status, detail, xbuf, xcap);
+	return send_mem(c, ri, status, "text/html; charset=utf-8", xbuf, n,
+	    status == 405 ? allow : NULL, status == 405 ? sizeof(allow) - 1 : 0,
+	    custom);
+}
+
+struct dirent_s {
+	char		*name;
+	int		 dir;
+	off_t		 size;
+	time_t		 mtime;
+};
+
+static int
+cmp_dirent(const void *a, const void *b)
+{
+	const struct dirent_s *x = a, *y = b;
+
+	if (x->dir != y->dir)
+		return y->dir - x->dir;
+	return strcmp(x->name, y->name);
+}
+
+/* Append to xbuf at *n, growing it; returns -1 when memory runs out. */
+static int
+xappend(size_t *n, const char *s, size_t len)
+{
+	if (xbuf_reserve(*n + len + 1) < *n + len + 1)
+		return -1;
+	memcpy(xbuf + *n, s, len);
+	*n += len;
+	return 0;
+}
+
+static enum next
+send_listing(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
+    const char *upath, size_t upathlen)
+{
+	static struct dirent_s *ents;
+	static size_t	 ecap;
+	struct dirent_s	*e;
+	struct dirent	*d;
+	struct stat	 st;
+	struct tm	 tm;
+	DIR		*dir;
+	char		 line[PATH_MAX * 9], esc[NAME_MAX * 3 + 2];
+	char		 html[NAME_MAX * 8 + 2], up[HP_MAXREQLINE * 8 + 2];
+	size_t		 ne = 0, n = 0, i, el, hl, ul;
+	uint32_t	 flags = vh->props.v[MB_P_DIRBROWSEFLAGS].dword;
+	int		 fd2, len;
+	enum next	 next;
+
+	if ((fd2 = dup(dfd)) == -1 || (dir = fdopendir(fd2)) == NULL) {
+		if (fd2 != -1)
+			close(fd2);
+		return send_error(c, ri, 500, NULL, NULL);
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (fstatat(dfd, d->d_name, &st, 0) == -1)
+			continue;
+		if (ne == ecap) {
+			size_t	 nc = ecap ? ecap * 2 : 64;
+			void	*p = realloc(ents, nc * sizeof(*ents));
+
+			if (p == NULL)
+				break;
+			ents = p;
+			ecap = nc;
+		}
+		if ((ents[ne].name = strdup(d->d_name)) == NULL)
+			break;
+		ents[ne].dir = S_ISDIR(st.st_mode);
+		ents[ne].size = st.st_size;
+		ents[ne].mtime = st.st_mtime;
+		ne++;
+	}
+	closedir(dir);
+	qsort(ents, ne, sizeof(*ents), cmp_dirent);
+	uri_html_escape(upath, upathlen, up, sizeof(up), &ul);
+	len = snprintf(line, sizeof(line), "<!DOCTYPE html>\n<html><head>"
+	    "<meta charset=\"utf-8\"><title>%s</title></head>\n<body><h1>%s"
+	    "</h1><hr>\n<pre>\n", up, up);
+	xappend(&n, line, (size_t)len);
+	if (upathlen > 1)
+		xappend(&n, "<a href=\"../\">[To Parent Directory]</a>\n", 40);
+	for (i = 0; i < ne; i++) {
+		e = &ents[i];
+		if (uri_escape(e->name, strlen(e->name), esc, sizeof(esc),
+		    &el) != 0 || uri_html_escape(e->name, strlen(e->name), html,
+		    sizeof(html), &hl) != 0)
+			goto next_ent;
+		line[0] = '\0';
+		len = 0;
+		gmtime_r(&e->mtime, &tm);
+		if (flags & MB_DIRBROW_SHOW_DATE)
+			len += snprintf(line + len, sizeof(line) - len,
+			    "%04d-%02d-%02d ", tm.tm_year + 1900, tm.tm_mon + 1,
+			    tm.tm_mday);
+		if (flags & MB_DIRBROW_SHOW_TIME)
+			len += snprintf(line + len, sizeof(line) - len,
+			    "%02d:%02d ", tm.tm_hour, tm.tm_min);
+		if (flags & MB_DIRBROW_SHOW_SIZE) {
+			if (e->dir)
+				len += snprintf(line + len, sizeof(line) - len,
+				    "%12s ", "&lt;dir&gt;");
+			else
+				len += snprintf(line + len, sizeof(line) - len,
+				    "%12lld ", (long long)e->size);
+		}
+		len += snprintf(line + len, sizeof(line) - len,
+		    "<a href=\"%s%s\">%s%s</a>\n", esc, e->dir ? "/" : "",
+		    html, e->dir ? "/" : "");
+		xappend(&n, line, (size_t)len);
+ next_ent:
+		free(e->name);
+	}
+	xappend(&n, "</pre><hr></body></html>\n", 25);
+	next = send_mem(c, ri, 200, "text/html; charset=utf-8", xbuf, n, NULL,
+	    0, &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+	return next;
+}
+
+/*
+ * A file: preconditions, range, head, then the body in the same send for
+ * a small file, else by sendfile(2).  Ends the snapshot; closes fd.
+ */
+static enum next
+send_file_response(struct conn *c, struct reqinfo *ri, struct vhost *vh,
+    int fd, const struct stat *st, const char *name, size_t namelen)
+{
+	const struct mb_value *mm = &vh->props.v[MB_P_MIMEMAP];
+	struct resp	 r;
+	char		 etag[64], cr[96];
+	const char	*ctype;
+	size_t		 etaglen, ctlen;
+	off_t		 first = 0, last = st->st_size - 1, count;
+	int		 status, n;
+	enum next	 next;
+	ssize_t		 got;
+
+	etaglen = resp_etag(st, etag, sizeof(etag));
+	if ((status = resp_preconditions(ri->req, etag, etaglen,
+	    st->st_mtime)) == 0)
+		status = resp_range(ri->req, st->st_size, etag, etaglen,
+		    st->st_mtime, &first, &last);
+	if (status == 412 || status == 416) {
+		close(fd);
+		if (status == 416) {
+			n = snprintf(cr, sizeof(cr),
+			    "Content-Range: bytes */%lld\r\n",
+			    (long long)st->st_size);
+			xbuf_reserve(2048);
+			return send_mem(c, ri, 416, "text/html; charset=utf-8",
+			    xbuf, resp_error_page(416, NULL, xbuf, xcap), cr,
+			    (size_t)n, &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+		}
+		return send_error(c, ri, 412, NULL,
+		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+	}
+	ri->status = status;
+	ri->delimited = 1;
+	count = status == 304 ? 0 : last - first + 1;
+	resp_begin(&r, wbuf, sizeof(wbuf), status);
+	if (status != 304) {
+		ctype = resp_mime(mm->str, mm->len, name, namelen, &ctlen);
+		resp_header(&r, "Content-Type", ctype, ctlen);
+		resp_header_num(&r, "Content-Length", (long long)count);
+	}
+	resp_header(&r, "Last-Modified", resp_date(st->st_mtime), 29);
+	resp_header(&r, "ETag", etag, etaglen);
+	if (status != 304)
+		resp_raw(&r, "Accept-Ranges: bytes\r\n", 22);
+	if (status == 206) {
+		n = snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld",
+		    (long long)first, (long long)last, (long long)st->st_size);
+		resp_header(&r, "Content-Range", cr, (size_t)n);
+	}
+	if (vh->props.v[MB_P_HTTPCUSTOMHEADERS].len > 0)
+		resp_custom_headers(&r, vh->props.v[MB_P_HTTPCUSTOMHEADERS].str,
+		    vh->props.v[MB_P_HTTPCUSTOMHEADERS].len);
+	finish_head(&r, ri, &next);
+	mb_end(mb);
+	if (r.overflow) {
+		close(fd);
+		return NEXT_CLOSE;
+	}
+	if (ri->req->meth == HP_M_HEAD)
+		count = 0;
+	if (count > 0 && count <= (off_t)(r.cap - r.len)) {
+		/* Small: the body rides in the head's send. */
+		got = pread(fd, r.buf + r.len, (size_t)count, first);
+		if (got != count) {
+			close(fd);
+			return NEXT_CLOSE;
+		}
+		r.len += (size_t)count;
+		count = 0;
+	}
+	if (send_all(c, r.buf, r.len, count ? MSG_MORE : 0) == -1 ||
+	    (count > 0 && send_file(c, fd, first, count) == -1)) {
+		close(fd);
+		return NEXT_CLOSE;
+	}
+	close(fd);
+	ri->sent = (long long)r.len + (long long)count;
+	return next;
+}
+
+/* The Location of a folder asked for without its slash. */
+static enum next
+send_redirect(struct conn *c, struct reqinfo *ri, struct vhost *vh,
+    const char *upath, size_t upathlen)
+{
+	char	 loc[HP_MAXREQLINE * 3 + 64];
+	size_t	 n;
+	int	 m;
+
+	if (uri_escape(upath, upathlen, loc + 10, sizeof(loc) - 16, &n) != 0)
+		return send_error(c, ri, 414, NULL, NULL);
+	memcpy(loc, "Location: ", 10);
+	n += 10;
+	loc[n++] = '/';
+	if (ri->querylen > 0 && n + ri->querylen + 4 < sizeof(loc)) {
+		loc[n++] = '?';
+		memcpy(loc + n, ri->query, ri->querylen);
+		n += ri->querylen;
+	}
+	loc[n++] = '\r';
+	loc[n++] = '\n';
+	xbuf_reserve(2048);
+	m = (int)resp_error_page(301, NULL, xbuf, xcap);
+	return send_mem(c, ri, 301, "text/html; charset=utf-8", xbuf,
+	    (size_t)m, loc, n, &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+}
+
+/* A folder: default document, listing, or 403. */
+static enum next
+serve_dir(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
+    const char *upath, size_t upathlen)
+{
+	const struct mb_value *dd = &vh->props.v[MB_P_DEFAULTDOC];
+	uint32_t	 flags = vh->props.v[MB_P_DIRBROWSEFLAGS].dword;
+	struct stat	 st;
+	const char	*p, *end, *comma;
+	enum next	 next;
+	int		 fd;
+
+	if (upath[upathlen - 1] != '/') {
+		close(dfd);
+		return send_redirect(c, ri, vh, upath, upathlen);
+	}
+	if ((flags & MB_DIRBROW_LOADDEFAULT) && dd->str != NULL) {
+		for (p = dd->str, end = p + dd->len; p < end; p = comma + 1) {
+			if ((comma = memchr(p, ',', end - p)) == NULL)
+				comma = end;
+			fd = vhost_openat(dfd, p, comma - p, &st);
+			if (fd != -1 && S_ISREG(st.st_mode)) {
+				close(dfd);
+				return send_file_response(c, ri, vh, fd, &st, p,
+				    comma - p);
+			}
+			if (fd != -1)
+				close(fd);
+		}
+	}
+	if (flags & MB_DIRBROW_ENABLED) {
+		next = send_listing(c, ri, vh, dfd, upath, upathlen);
+		close(dfd);
+		return next;
+	}
+	close(dfd);
+	return send_error(c, ri, 403, "Directory listing is not allowed here.",
+	    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+}
+
+/*
+ * Read and drop the request body, up to limit bytes, keeping what follows
+ * it (the next request) in rbuf.  Returns 0, or the status to answer.
+ */
+static int
+skip_body(struct conn *c, const struct hp_request *req, uint64_t limit,
+    const struct timespec *t0)
+{
+	struct hp_chunked st;
+	size_t		 used, avail;
+	uint64_t	 left;
+	int		 status, rc;
+
+	if (req->chunked) {
+		hp_chunked_init(&st);
+		for (;;) {
+			avail = c->rend - c->rstart;
+			rc = hp_decode_chunked(&st, rbuf + c->rstart, avail,
+			    &used, &status);
+			if (rc == HP_ERROR)
+				return status;
+			if (st.body_len > limit)
+				return 413;
+			if (rc == 0) {
+				c->rstart += used;
+				return 0;
+			}
+			c->rstart = c->rend = 0;
+			if (read_more(c, t0, (uint64_t)hdr_timeout * 1000) <= 0)
+				return 400;
+		}
+	}
+	if (req->content_length <= 0)
+		return 0;
+	if ((uint64_t)req->content_length > limit)
+		return 413;
+	left = (uint64_t)req->content_length;
+	for (;;) {
+		avail = c->rend - c->rstart;
+		if (avail >= left) {
+			c->rstart += left;
+			return 0;
+		}
+		left -= avail;
+		c->rstart = c->rend = 0;
+		if (read_more(c, t0, (uint64_t)hdr_timeout * 1000) <= 0)
+			return 400;
+	}
+}
+
+static struct accesslog_str
+hdr_field(const struct hp_request *req, const char *name)
+{
+	const struct hp_header	*h = hp_header_find(req, name);
+	struct accesslog_str	 r = { NULL, 0 };
+
+	if (h != NULL) {
+		r.ptr = h->value;
+		r.len = h->value_len;
+	}
+	return r;
+}
+
+static void
+log_request(struct conn *c, struct reqinfo *ri)
+{
+	struct accesslog_entry	 e;
+	const struct hp_request	*req = ri->req;
+
+	if (ri->site == 0 || ri->logtype == 0 || ri->logdir[0] == '\0')
+		return;
+	memset(&e, 0, sizeof(e));
+	e.site = ri->site;
+	e.logtype = ri->logtype;
+	e.dir = ri->logdir;
+	e.flags = ri->logflags;
+	e.time = time(NULL);
+	e.s_ip = accesslog_cstr(c->lip);
+	e.s_port = c->lport;
+	e.c_ip = accesslog_cstr(c->cip);
+	if (req != NULL) {
+		e.method.ptr = req->method;
+		e.method.len = req->method_len;
+		e.version = accesslog_cstr(req->minor ? "HTTP/1.1" :
+		    "HTTP/1.0");
+		e.user_agent = hdr_field(req, "User-Agent");
+		e.referer = hdr_field(req, "Referer");
+		e.cookie = hdr_field(req, "Cookie");
+		e.host.ptr = req->host;
+		e.host.len = req->host_len;
+	}
+	e.uri_stem = accesslog_cstr(ri->path);
+	e.uri_query.ptr = ri->query;
+	e.uri_query.len = ri->querylen;
+	e.status = (unsigned)ri->status;
+	e.bytes_sent = (uint64_t)ri->sent;
+	e.bytes_recv = ri->received;
+	e.time_taken = elapsed_ms(&ri->start);
+	accesslog_write(&e);
+}
+
+/*
+ * One request whose head is req (headlen bytes at rbuf + c->rstart).
+ * Answers it and says what the connection does next.
+ */
+static enum next
+handle(struct conn *c, const struct hp_request *req, size_t headlen,
+    struct reqinfo *ri)
+{
+	struct vhost	*vh;
+	static struct vhost vhs;
+	struct stat	 st;
+	const char	*q;
+	size_t		 plen, ql;
+	uint64_t	 limit;
+	int		 rc, fd, status;
+
+	vh = &vhs;
+	ri->req = req;
+	ri->received = headlen;
+	if ((rc = mb_begin(mb)) != 0) {
+		log_warnx("cannot read the metabase: %s", mb_strerror(rc));
+		ri->body_read = 0;
+		return send_error(c, ri, 503, NULL, NULL);
+	}
+	rc = vhost_match(mb, c->lip, c->lport, req->host, req->host_len, vh);
+	if (rc != 0) {
+		fallback_settings(ri, 0);
+		ri->body_read = !req->chunked && req->content_length <= 0;
+		c->rstart += headlen;
+		return send_error(c, ri, 400, rc == MB_NOTFOUND ?
+		    "Bad Request (Invalid Hostname)" : NULL, NULL);
+	}
+	ri->site = vh->site;
+	c->rstart += headlen;
+	rc = uri_normalize(req->path, req->path_len, pathbuf, sizeof(pathbuf),
+	    &plen, &q, &ql);
+	if (rc == 0) {
+		ri->path = pathbuf;
+		ri->query = q;
+		ri->querylen = ql;
+		rc = vhost_resolve(mb, vh, pathbuf, plen);
+		if (rc == 0)
+			reqinfo_settings(ri, &vh->props);
+	}
+	if (rc != 0 || req->form == HP_TF_ASTERISK)
+		fallback_settings(ri, vh->site);
+	/* The body, read and dropped, so the connection stays framed. */
+	limit = rc == 0 ? vh->props.v[MB_P_MAXREQUESTENTITY].dword :
+	    mb_schema[MB_P_MAXREQUESTENTITY].dflt;
+	ri->body_read = !req->chunked && req->content_length <= 0;
+	if (!ri->body_read && !req->expect_continue) {
+		size_t before = c->rstart;
+
+		status = skip_body(c, req, limit, &ri->start);
+		if (status != 0)
+			return send_error(c, ri, status, NULL, NULL);
+		ri->body_read = 1;
+		ri->received += c->rstart - before;
+	} else if (!ri->body_read && (req->content_length > 0 &&
+	    (uint64_t)req->content_length > limit))
+		return send_error(c, ri, 413, NULL, NULL);
+
+	if (req->expect_other)
+		return send_error(c, ri, 417, NULL, NULL);
+	if (vh->state != MB_STATE_STARTED)
+		return send_error(c, ri, 503, "This site is stopped.", NULL);
+	if (req->meth == HP_M_OTHER)
+		return send_error(c, ri, 501, NULL, NULL);
+	if (req->meth != HP_M_GET && req->meth != HP_M_HEAD &&
+	    req->meth != HP_M_OPTIONS)
+		return send_error(c, ri, 405, NULL, rc == 0 ?
+		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS] : NULL);
+	if (req->form == HP_TF_ASTERISK)
+		return send_mem(c, ri, 200, NULL, "", 0,
+		    "Allow: GET, HEAD, OPTIONS\r\n", 27, NULL);
+	if (rc < 0 && rc >= URI_ETOOLONG)
+		return send_error(c, ri, 400, NULL, NULL);
+	if (rc != 0)
+		return send_error(c, ri, 404, NULL, NULL);
+	if (!(vh->props.v[MB_P_ACCESSFLAGS].dword & MB_ACCESS_READ))
+		return send_error(c, ri, 403, "Read access is not allowed here.",
+		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+	if (req->meth == HP_M_OPTIONS)
+		return send_mem(c, ri, 200, NULL, "", 0,
+		    "Allow: GET, HEAD, OPTIONS\r\n", 27,
+		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+	fd = vhost_open(vh->root, vh->rel, vh->rellen, &st);
+	if (fd == -1)
+		return send_error(c, ri, errno == EACCES ? 403 : 404, NULL,
+		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+	if (S_ISDIR(st.st_mode))
+		return serve_dir(c, ri, vh, fd, pathbuf, plen);
+	if (pathbuf[plen - 1] == '/') {
+		close(fd);
+		return send_error(c, ri, 404, NULL,
+		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+	}
+	return send_file_response(c, ri, vh, fd, &st, pathbuf, plen);
+}
+
+static void
+conn_addresses(struct conn *c, const struct sockaddr_storage *peer)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+
+	if (peer->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)peer)->
+		    sin6_addr, c->cip, sizeof(c->cip));
+	else
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)peer)->
+		    sin_addr, c->cip, sizeof(c->cip));
+	c->lport = c->li->port;
+	if (!c->li->wildcard) {
+		memcpy(c->lip, c->li->ip, sizeof(c->lip));
+		return;
+	}
+	/* A wildcard socket: which of our addresses did the client reach? */
+	c->lip[0] = '\0';
+	if (getsockname(c->fd, (struct sockaddr *)&ss, &len) == -1)
+		return;
+	if (ss.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr,
+		    c->lip, sizeof(c->lip));
+	else
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr,
+		    c->lip, sizeof(c->lip));
+}
+
+static void
+serve_connection(struct conn *c)
+{
+	struct hp_request req;
+	struct reqinfo	 ri;
+	struct timespec	 t0;
+	enum next	 next = NEXT_CLOSE;
+	int		 status, n;
+	ssize_t		 got;
+
+	c->idle_ms = 120 * 1000;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		/* A whole head, from the buffer or the socket. */
+		for (;;) {
+			n = hp_parse_request(rbuf + c->rstart,
+			    c->rend - c->rstart, &req, &status);
+			if (n != HP_PARTIAL)
+				break;
+			if (c->rend == c->rstart)
+				c->rstart = c->rend = 0;
+			if (c->rend - c->rstart > 0 || c->nreq == 0 ||
+			    next != NEXT_KEEP) {
+				got = read_more(c, &t0,
+				    (uint64_t)hdr_timeout * 1000);
+			} else {
+				if (!wait_next(c))
+					goto close;
+				got = 1;
+				clock_gettime(CLOCK_MONOTONIC, &t0);
+			}
+			if (got == 0 && c->rend == c->rstart)
+				goto close;	/* the client is done */
+			if (got <= 0) {
+				if (c->rend > c->rstart) {
+					/* Part of a head, then silence. */
+					memset(&ri, 0, sizeof(ri));
+					ri.start = t0;
+					fallback_settings(&ri, 0);
+					send_error(c, &ri, 408, NULL, NULL);
+				}
+				goto close;
+			}
+			sb_set_state(wslot, SB_BUSY, 0);
+		}
+		memset(&ri, 0, sizeof(ri));
+		ri.start = t0;
+		ri.nreq = ++c->nreq;
+		if (n == HP_ERROR) {
+			fallback_settings(&ri, 0);
+			ri.body_read = 0;
+			send_error(c, &ri, status, NULL, NULL);
+			next = NEXT_LINGER;
+			goto done;
+		}
+		next = handle(c, &req, (size_t)n, &ri);
+		c->idle_ms = (uint64_t)ri.conn_timeout * 1000;
+		log_request(c, &ri);
+		sb_request_done(wslot);
+		if (c->broken)
+			next = NEXT_CLOSE;
+		if (next != NEXT_KEEP)
+			goto done;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+	}
+ done:
+	if (next == NEXT_LINGER || c->rend > c->rstart) {
+		linger_close(c);
+		return;
+	}
+ close:
+	close(c->fd);
+}
+
+/*
+ * Wait for and accept the next connection.  Returns the descriptor, or -1
+ * when woken for another reason (a signal, a timeout to look at the flags).
+ */
+static int
+accept_next(struct conn *c, struct sockaddr_storage *peer)
+{
+	struct epoll_event ev[8];
+	socklen_t	 len;
+	int		 fd, n, i;
+
+	for (;;) {
+		len = sizeof(*peer);
+		fd = accept4(listeners[last_li].fd, (struct sockaddr *)peer,
+		    &len, SOCK_CLOEXEC);
+		if (fd != -1) {
+			c->li = &listeners[last_li];
+			return fd;
+		}
+		if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != ECONNABORTED && errno != EINTR && errno != EPROTO)
+			log_warn("accept");
+		if (worker_graceful)
+			return -1;
+		/* Another listener may have one: try the next, then wait. */
+		for (i = 0; (size_t)i < nlisteners; i++) {
+			if ((size_t)i == last_li)
+				continue;
+			len = sizeof(*peer);
+			fd = accept4(listeners[i].fd, (struct sockaddr *)peer,
+			    &len, SOCK_CLOEXEC);
+			if (fd != -1) {
+				last_li = (size_t)i;
+				c->li = &listeners[i];
+				return fd;
+			}
+		}
+		n = epoll_wait(epfd, ev, 8, 1000);
+		if (n <= 0)
+			return -1;
+		last_li = ev[0].data.u32;
+	}
+}
+
+void
+worker_main(int slot)
+{
+	struct epoll_event ev;
+	struct sockaddr_storage peer;
+	struct conn	 c;
+	struct mb_props	 p;
+	size_t		 i, kl;
+	unsigned	 maxreq;
+	int		 rc, fd;
+
+	wslot = slot;
+	log_procinit();
+	master_worker_signals();
+	/* As root still, so the LMDB lock file opens read-write. */
+	if ((rc = mb_open(&mb, conf->metabase, MB_RDONLY)) != 0)
+		fatalx("%s", mb_errdetail(NULL));
+	if (master_drop_privileges() == -1)
+		fatal("cannot drop privileges");
+	if (mb_begin(mb) == 0) {
+		if (mb_resolve(mb, "/LM/W3SVC", 9, &p, &kl) == 0)
+			hdr_timeout = p.v[MB_P_HEADERWAITTIMEOUT].dword;
+		mb_end(mb);
+	}
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	for (i = 0; i < nlisteners; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u32 = (uint32_t)i;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, listeners[i].fd, &ev) == -1)
+			fatal("epoll_ctl");
+	}
+	sb_set_state(slot, SB_IDLE, 0);
+	while (nlisteners > 0) {
+		if (worker_reopen) {
+			worker_reopen = 0;
+			log_reopen();
+			accesslog_reopen();
+			vhost_flush();
+		}
+		if (stopping())
+			break;
+		maxreq = sb_max_requests();
+		if (maxreq != 0 && sb_requests(slot) >= maxreq)
+			break;
+		if ((fd = accept_next(&c, &peer)) == -1)
+			continue;
+		sb_set_state(slot, SB_BUSY, 0);
+		c.fd = fd;
+		c.rstart = c.rend = 0;
+		c.nreq = 0;
+		c.rcvtimeo = c.sndtimeo = c.nodelay = c.broken = 0;
+		conn_addresses(&c, &peer);
+		serve_connection(&c);
+		sb_set_state(slot, SB_IDLE, 0);
+	}
+	sb_set_state(slot, SB_GRACEFUL, 0);
+	mb_close(mb);
+	exit(0);
+}

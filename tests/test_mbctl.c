@@ -1,0 +1,1195 @@
+/*
+ * test_mbctl.c - mbctl(8) end to end: the real binary ($MBT_BUILD/mbctl,
+ * default build/mbctl) on a real metabase in a fresh mkdtemp(3)
+ * directory per test.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+/* No single mbctl run may take longer; the slowest takes well under 1s. */
+#define RUN_TIMEOUT_MS	60000
+#define MAXARGS		64
+
+static char	 tdir[64];		/* the test's own directory */
+static char	 mbdir[PATH_MAX];	/* its metabase */
+static char	 mbctl_bin[PATH_MAX];
+static char	*g_out, *g_err;		/* output of the last run() */
+static unsigned	 nspawn;
+
+/* Helpers. */
+
+static void
+check_len(int n, size_t len)
+{
+	cr_assert(n >= 0 && (size_t)n < len, "string too long for %zu", len);
+}
+
+/* snprintf(3) that must not truncate. */
+#define xsnprintf(buf, len, ...)					\
+	check_len(snprintf((buf), (len), __VA_ARGS__), (len))
+
+static void
+rm_rf(const char *path)
+{
+	struct stat	 st;
+	struct dirent	*de;
+	DIR		*d;
+	char		 sub[PATH_MAX];
+
+	if (lstat(path, &st) == -1)
+		return;
+	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			xsnprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			rm_rf(sub);
+		}
+		closedir(d);
+		rmdir(path);
+	} else
+		unlink(path);
+}
+
+static char *
+slurp(const char *file)
+{
+	FILE	*fp;
+	char	*buf;
+	long	 n;
+
+	if ((fp = fopen(file, "r")) == NULL)
+		return strdup("");
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	rewind(fp);
+	buf = malloc((size_t)n + 1);
+	cr_assert_not_null(buf);
+	n = (long)fread(buf, 1, (size_t)n, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static void
+spew(const char *file, const char *text)
+{
+	FILE	*fp;
+
+	cr_assert_not_null(fp = fopen(file, "w"), "cannot write %s", file);
+	fputs(text, fp);
+	cr_assert_eq(fclose(fp), 0);
+}
+
+static void
+tpath(char *buf, size_t len, const char *name)
+{
+	xsnprintf(buf, len, "%s/%s", tdir, name);
+}
+
+static long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec	ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Start argv with stdout and stderr to files (NULL: /dev/null). */
+static pid_t
+spawn(char *const argv[], const char *outf, const char *errf)
+{
+	pid_t	pid;
+	int	fd;
+
+	pid = fork();
+	cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
+	if (pid != 0)
+		return pid;
+	if ((fd = open("/dev/null", O_RDONLY)) != -1)
+		dup2(fd, 0);
+	fd = open(outf ? outf : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC,
+	    0644);
+	dup2(fd, 1);
+	fd = open(errf ? errf : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC,
+	    0644);
+	dup2(fd, 2);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+/*
+ * Wait at most RUN_TIMEOUT_MS; the exit status, 128 + the signal for a
+ * process killed by one, or -1 (after killing it) on a timeout.
+ */
+static int
+wait_bounded(pid_t pid)
+{
+	long	deadline = now_ms() + RUN_TIMEOUT_MS;
+	int	status;
+	pid_t	r;
+
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r == -1 && errno != EINTR)
+			return -1;
+		if (now_ms() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		sleep_ms(2);
+	}
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Run argv to the end; its output in g_out and g_err. */
+static int
+run(char *const argv[])
+{
+	char	outf[PATH_MAX], errf[PATH_MAX];
+	int	st;
+
+	xsnprintf(outf, sizeof(outf), "%s/out.%u", tdir, nspawn);
+	xsnprintf(errf, sizeof(errf), "%s/err.%u", tdir, nspawn++);
+	st = wait_bounded(spawn(argv, outf, errf));
+	cr_assert_neq(st, -1, "%s %s timed out", argv[0], argv[1]);
+	free(g_out);
+	free(g_err);
+	g_out = slurp(outf);
+	g_err = slurp(errf);
+	unlink(outf);
+	unlink(errf);
+	return st;
+}
+
+/* Build "mbctl [-m dir] args..." from a NULL-terminated list. */
+static void
+build_argv(char *argv[MAXARGS], const char *dir, const char *first,
+    va_list ap)
+{
+	const char	*a;
+	int		 n = 0;
+
+	argv[n++] = mbctl_bin;
+	if (dir != NULL) {
+		argv[n++] = (char *)"-m";
+		argv[n++] = (char *)dir;
+	}
+	for (a = first; a != NULL; a = va_arg(ap, const char *)) {
+		cr_assert_lt(n, MAXARGS - 1);
+		argv[n++] = (char *)a;
+	}
+	argv[n] = NULL;
+}
+
+/* mbctl -m mbdir args...; NULL ends the list. */
+static int
+mbctl(const char *first, ...)
+{
+	char	*argv[MAXARGS];
+	va_list	 ap;
+
+	va_start(ap, first);
+	build_argv(argv, mbdir, first, ap);
+	va_end(ap);
+	return run(argv);
+}
+
+/* mbctl with -m dir (NULL: no -m) args... */
+static int
+mbctl_in(const char *dir, const char *first, ...)
+{
+	char	*argv[MAXARGS];
+	va_list	 ap;
+
+	va_start(ap, first);
+	build_argv(argv, dir, first, ap);
+	va_end(ap);
+	return run(argv);
+}
+
+/* mbctl -m mbdir args... must succeed. */
+static void
+ok(const char *first, ...)
+{
+	char	*argv[MAXARGS];
+	va_list	 ap;
+	int	 st;
+
+	va_start(ap, first);
+	build_argv(argv, mbdir, first, ap);
+	va_end(ap);
+	st = run(argv);
+	cr_assert_eq(st, 0, "mbctl %s %s: exit %d: %s", first,
+	    argv[4] ? argv[4] : "", st, g_err);
+	cr_assert_str_empty(g_err, "mbctl %s: stderr: %s", first, g_err);
+}
+
+/* The text of "mbctl export" of the whole metabase in dir. */
+static char *
+export_of(const char *dir)
+{
+	int	st;
+
+	st = mbctl_in(dir, "export", NULL);
+	cr_assert_eq(st, 0, "export: exit %d: %s", st, g_err);
+	return strdup(g_out);
+}
+
+/* The last run failed with one line "mbctl: ...", mentioning needle. */
+static void
+assert_one_error(int st, const char *needle)
+{
+	const char	*nl;
+
+	cr_assert(st == 1 || st == 2, "exit %d, stderr '%s'", st, g_err);
+	cr_assert(strncmp(g_err, "mbctl: ", 7) == 0, "stderr: '%s'", g_err);
+	nl = strchr(g_err, '\n');
+	cr_assert(nl != NULL && nl[1] == '\0', "not one line: '%s'", g_err);
+	if (needle != NULL)
+		cr_assert(strstr(g_err, needle) != NULL,
+		    "'%s' not in stderr '%s'", needle, g_err);
+}
+
+/*
+ * mbctl -m mbdir args... must fail with one line naming needle (exit
+ * status 1) and leave the metabase exactly as it was.
+ */
+static void
+bad(const char *needle, const char *first, ...)
+{
+	char	*argv[MAXARGS], *before, *after, *err;
+	va_list	 ap;
+	int	 st;
+
+	before = export_of(mbdir);
+	va_start(ap, first);
+	build_argv(argv, mbdir, first, ap);
+	va_end(ap);
+	st = run(argv);
+	cr_assert_eq(st, 1, "mbctl %s: exit %d, stderr '%s'", first, st,
+	    g_err);
+	assert_one_error(st, needle);
+	err = g_err;
+	g_err = NULL;
+	after = export_of(mbdir);
+	cr_assert_str_eq(before, after, "mbctl %s changed the metabase",
+	    first);
+	free(before);
+	free(after);
+	/* Leave the failure's message for the caller to look at. */
+	free(g_err);
+	g_err = err;
+}
+
+static int
+count_lines(const char *s)
+{
+	int	n = 0;
+
+	for (; *s != '\0'; s++)
+		if (*s == '\n')
+			n++;
+	return n;
+}
+
+static void
+setup(void)
+{
+	const char	*b = getenv("MBT_BUILD");
+	char		 tmpl[] = "/tmp/test_mbctl.XXXXXX";
+
+	xsnprintf(mbctl_bin, sizeof(mbctl_bin), "%s/mbctl",
+	    b != NULL && b[0] != '\0' ? b : "build");
+	cr_assert_eq(access(mbctl_bin, X_OK), 0, "no %s: build it first",
+	    mbctl_bin);
+	cr_assert_not_null(mkdtemp(tmpl), "mkdtemp: %s", strerror(errno));
+	xsnprintf(tdir, sizeof(tdir), "%s", tmpl);
+	tpath(mbdir, sizeof(mbdir), "mb");
+	unsetenv("MBHTTPD_METABASE");
+	unsetenv("MBHTTPD_CONF");
+	ok("init", NULL);
+}
+
+static void
+teardown(void)
+{
+	free(g_out);
+	free(g_err);
+	g_out = g_err = NULL;
+	if (tdir[0] != '\0')
+		rm_rf(tdir);
+}
+
+TestSuite(mbctl, .init = setup, .fini = teardown, .timeout = 100);
+
+/* init, tree, and the directory the metabase comes from. */
+
+Test(mbctl, init_creates_tree)
+{
+	ok("tree", NULL);
+	cr_assert_str_eq(g_out, "/LM\n  MimeMap\n  W3SVC\n");
+	/* A second init changes nothing. */
+	ok("init", NULL);
+	ok("tree", NULL);
+	cr_assert_str_eq(g_out, "/LM\n  MimeMap\n  W3SVC\n");
+}
+
+Test(mbctl, usage_errors)
+{
+	cr_assert_eq(mbctl_in(NULL, NULL), 2);
+	cr_assert(strstr(g_err, "usage: mbctl") != NULL);
+	cr_assert_eq(mbctl("frobnicate", NULL), 2);
+	cr_assert(strstr(g_err, "mbctl: unknown command 'frobnicate'") !=
+	    NULL);
+	cr_assert_eq(mbctl("get", NULL), 2);
+	cr_assert_eq(mbctl("set", NULL), 2);
+	cr_assert_eq(mbctl("enum", NULL), 2);
+	cr_assert_eq(mbctl("site", "create", "--name", "x", NULL), 2);
+	cr_assert_eq(mbctl("site", "create", "--bogus", "x", NULL), 2);
+	cr_assert_eq(mbctl("import", NULL), 2);
+	cr_assert_eq(mbctl_in(NULL, "schema", "extra", NULL), 2);
+}
+
+Test(mbctl, metabase_dir_sources)
+{
+	char	conf[PATH_MAX], other[PATH_MAX], text[PATH_MAX + 64];
+
+	tpath(other, sizeof(other), "other");
+	cr_assert_eq(mbctl_in(other, "init", NULL), 0, "%s", g_err);
+	cr_assert_eq(mbctl_in(other, "set", "W3SVC/ConnectionTimeout", "77",
+	    NULL), 0, "%s", g_err);
+
+	/* $MBHTTPD_METABASE, and -m above it. */
+	setenv("MBHTTPD_METABASE", other, 1);
+	cr_assert_eq(mbctl_in(NULL, "get", "W3SVC/ConnectionTimeout", NULL),
+	    0, "%s", g_err);
+	cr_assert_str_eq(g_out, "77\n");
+	cr_assert_eq(mbctl_in(mbdir, "get", "W3SVC/ConnectionTimeout", NULL),
+	    0, "%s", g_err);
+	cr_assert_str_eq(g_out, "120\n");
+	unsetenv("MBHTTPD_METABASE");
+
+	/* The bootstrap file's "metabase". */
+	tpath(conf, sizeof(conf), "mbhttpd.conf");
+	xsnprintf(text, sizeof(text), "# bootstrap\nmetabase = \"%s\";\n",
+	    other);
+	spew(conf, text);
+	setenv("MBHTTPD_CONF", conf, 1);
+	cr_assert_eq(mbctl_in(NULL, "get", "W3SVC/ConnectionTimeout", NULL),
+	    0, "%s", g_err);
+	cr_assert_str_eq(g_out, "77\n");
+
+	/* A broken bootstrap file is named with its line. */
+	spew(conf, "# bootstrap\n\nmetabase = ;\n");
+	cr_assert_eq(mbctl_in(NULL, "get", "W3SVC/ConnectionTimeout", NULL),
+	    1);
+	assert_one_error(1, "mbhttpd.conf:3:");
+}
+
+Test(mbctl, missing_metabase_suggests_init)
+{
+	char	nope[PATH_MAX];
+
+	tpath(nope, sizeof(nope), "nope");
+	cr_assert_eq(mbctl_in(nope, "get", "W3SVC/AllowKeepAlives", NULL), 1);
+	assert_one_error(1, "mbctl init");
+	cr_assert_eq(mbctl_in(nope, "site", "list", NULL), 1);
+	assert_one_error(1, "mbctl init");
+	cr_assert_eq(access(nope, F_OK), -1, "a failed command created %s",
+	    nope);
+}
+
+/* Values. */
+
+Test(mbctl, set_get_each_type)
+{
+	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	    "--path", "/srv/one", NULL);
+
+	ok("set", "W3SVC/1/AllowKeepAlives", "FALSE", NULL);
+	ok("get", "W3SVC/1/AllowKeepAlives", NULL);
+	cr_assert_str_eq(g_out, "FALSE\n");
+
+	ok("set", "W3SVC/1/ConnectionTimeout", "300", NULL);
+	ok("get", "/LM/W3SVC/1/ConnectionTimeout", NULL);
+	cr_assert_str_eq(g_out, "300\n");
+	ok("set", "W3SVC/1/ConnectionTimeout", "0x20", NULL);
+	ok("get", "W3SVC/1/ConnectionTimeout", NULL);
+	cr_assert_str_eq(g_out, "32\n");
+	ok("set", "W3SVC/MaxConnections", "4000000000", NULL);
+	ok("get", "W3SVC/MaxConnections", NULL);
+	cr_assert_str_eq(g_out, "4000000000\n");
+
+	ok("set", "W3SVC/1/ServerComment", "Site \"one\" \\ caf\xc3\xa9",
+	    NULL);
+	ok("get", "W3SVC/1/ServerComment", NULL);
+	cr_assert_str_eq(g_out, "Site \"one\" \\ caf\xc3\xa9\n");
+
+	ok("set", "W3SVC/1/ROOT/HttpCustomHeaders", "X-A: 1", "X-B: two",
+	    NULL);
+	ok("get", "W3SVC/1/ROOT/HttpCustomHeaders", NULL);
+	cr_assert_str_eq(g_out, "X-A: 1\nX-B: two\n");
+	ok("set", "W3SVC/1/ROOT/HttpCustomHeaders", NULL);
+	ok("get", "W3SVC/1/ROOT/HttpCustomHeaders", NULL);
+	cr_assert_str_eq(g_out, "");
+
+	ok("set", "W3SVC/1/ROOT/DirBrowseFlags",
+	    "EnableDefaultDoc|EnableDirBrowsing", NULL);
+	ok("get", "W3SVC/1/ROOT/DirBrowseFlags", NULL);
+	cr_assert_str_eq(g_out, "3221225472\n");
+
+	ok("set", "W3SVC/1/ServerState", "stopped", NULL);
+	ok("get", "W3SVC/1/ServerState", NULL);
+	cr_assert_str_eq(g_out, "4\n");
+}
+
+Test(mbctl, bool_forms)
+{
+	static const struct {
+		const char	*in, *out;
+	} t[] = {
+		{ "TRUE", "TRUE\n" }, { "FALSE", "FALSE\n" },
+		{ "1", "TRUE\n" }, { "0", "FALSE\n" },
+		{ "true", "TRUE\n" }, { "false", "FALSE\n" },
+		{ "tRuE", "TRUE\n" }, { "False", "FALSE\n" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		ok("set", "W3SVC/LegacyKeepAlives", t[i].in, NULL);
+		ok("get", "W3SVC/LegacyKeepAlives", NULL);
+		cr_assert_str_eq(g_out, t[i].out, "set %s", t[i].in);
+	}
+}
+
+Test(mbctl, inheritance_and_explain)
+{
+	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	    "--path", "/srv/one", NULL);
+	ok("set", "W3SVC/ConnectionTimeout", "300", NULL);
+
+	ok("get", "W3SVC/1/ROOT/ConnectionTimeout", NULL);
+	cr_assert_str_eq(g_out, "300\n");
+	ok("get", "W3SVC/1/ConnectionTimeout", "--explain", NULL);
+	cr_assert_str_eq(g_out, "300\ninherited from /LM/W3SVC\n");
+
+	/* The site overrides the service; its ROOT inherits the site's. */
+	ok("set", "/LM/W3SVC/1/ConnectionTimeout", "60", NULL);
+	ok("get", "W3SVC/1/ConnectionTimeout", "--explain", NULL);
+	cr_assert_str_eq(g_out, "60\nset at /LM/W3SVC/1\n");
+	ok("get", "--explain", "W3SVC/1/ROOT/ConnectionTimeout", NULL);
+	cr_assert_str_eq(g_out, "60\ninherited from /LM/W3SVC/1\n");
+	ok("get", "W3SVC/ConnectionTimeout", NULL);
+	cr_assert_str_eq(g_out, "300\n");
+
+	ok("get", "W3SVC/1/ServerAutoStart", "--explain", NULL);
+	cr_assert_str_eq(g_out, "TRUE\nschema default\n");
+
+	ok("get", "W3SVC/1/ROOT/MimeMap", "--explain", NULL);
+	cr_assert(strstr(g_out, ".html,text/html\n") != NULL, "%s", g_out);
+	cr_assert(strstr(g_out, "\nfrom /LM/MimeMap\n") != NULL, "%s", g_out);
+
+	ok("set", "W3SVC/1/ROOT/AccessFlags", "AccessRead|AccessScript",
+	    NULL);
+	ok("get", "W3SVC/1/ROOT/AccessFlags", "--explain", NULL);
+	cr_assert_str_eq(g_out,
+	    "513\nset at /LM/W3SVC/1/ROOT\nflags: AccessRead|AccessScript\n");
+}
+
+Test(mbctl, alias_allowkeepalive)
+{
+	ok("set", "W3SVC/AllowKeepAlive", "FALSE", NULL);
+	ok("get", "W3SVC/AllowKeepAlives", NULL);
+	cr_assert_str_eq(g_out, "FALSE\n");
+	ok("get", "W3SVC/allowkeepalive", NULL);
+	cr_assert_str_eq(g_out, "FALSE\n");
+	ok("enum", "W3SVC", NULL);
+	cr_assert(strstr(g_out, "AllowKeepAlives          (BOOL)    FALSE\n")
+	    != NULL, "%s", g_out);
+	ok("delete", "W3SVC/AllowKeepAlive", NULL);
+	ok("get", "W3SVC/AllowKeepAlives", "--explain", NULL);
+	cr_assert_str_eq(g_out, "TRUE\nschema default\n");
+}
+
+/* Keys. */
+
+Test(mbctl, enum_and_tree)
+{
+	ok("site", "create", "--name", "one", "--binding",
+	    "127.0.0.1:8080:localhost", "--binding", ":8081:", "--path",
+	    "/srv/one", NULL);
+	cr_assert_str_eq(g_out, "1\n");
+	ok("create", "W3SVC/1/ROOT/img", NULL);
+	ok("create", "/LM/W3SVC/1/ROOT/docs/old", NULL);
+
+	ok("enum", "W3SVC/1", NULL);
+	cr_assert_str_eq(g_out,
+	    "ServerComment            (STRING)  \"one\"\n"
+	    "ServerState              (DWORD)   2\n"
+	    "ServerBindings           (MULTISZ) \"127.0.0.1:8080:localhost\"\n"
+	    "                                   \":8081:\"\n"
+	    "[/LM/W3SVC/1/ROOT]\n");
+	ok("enum", "W3SVC/1/ROOT", NULL);
+	cr_assert_str_eq(g_out,
+	    "Path                     (STRING)  \"/srv/one\"\n"
+	    "[/LM/W3SVC/1/ROOT/docs]\n"
+	    "[/LM/W3SVC/1/ROOT/img]\n");
+
+	ok("tree", NULL);
+	cr_assert_str_eq(g_out,
+	    "/LM\n"
+	    "  MimeMap\n"
+	    "  W3SVC\n"
+	    "    1\n"
+	    "      ROOT\n"
+	    "        docs\n"
+	    "          old\n"
+	    "        img\n");
+	ok("tree", "W3SVC/1/ROOT", NULL);
+	cr_assert_str_eq(g_out, "/LM/W3SVC/1/ROOT\n  docs\n    old\n  img\n");
+}
+
+Test(mbctl, create_and_delete)
+{
+	ok("create", "W3SVC/5/ROOT/a/b", NULL);
+	ok("tree", "W3SVC/5", NULL);
+	cr_assert_str_eq(g_out, "/LM/W3SVC/5\n  ROOT\n    a\n      b\n");
+	bad("/LM/W3SVC/5/ROOT/a", "create", "W3SVC/5/ROOT/a", NULL);
+
+	/* A key named like a property: a trailing '/' makes it a key. */
+	ok("create", "W3SVC/5/ROOT/Path", NULL);
+	ok("set", "W3SVC/5/ROOT/Path", "/srv/five", NULL);
+	ok("delete", "W3SVC/5/ROOT/Path/", NULL);
+	ok("get", "W3SVC/5/ROOT/Path", NULL);
+	cr_assert_str_eq(g_out, "/srv/five\n");
+	ok("delete", "W3SVC/5/ROOT/Path", NULL);
+	ok("get", "W3SVC/5/ROOT/Path", "--explain", NULL);
+	cr_assert_str_eq(g_out, "\nschema default\n");
+
+	ok("set", "W3SVC/ConnectionTimeout", "30", NULL);
+	ok("delete", "W3SVC/ConnectionTimeout", NULL);
+	ok("get", "W3SVC/5/ConnectionTimeout", "--explain", NULL);
+	cr_assert_str_eq(g_out, "120\nschema default\n");
+
+	ok("delete", "W3SVC/5/ROOT/a", NULL);
+	ok("tree", "W3SVC/5", NULL);
+	cr_assert_str_eq(g_out, "/LM/W3SVC/5\n  ROOT\n");
+	ok("delete", "/LM/W3SVC/5", NULL);
+	ok("tree", NULL);
+	cr_assert_str_eq(g_out, "/LM\n  MimeMap\n  W3SVC\n");
+
+	bad("/LM", "delete", "/LM", NULL);
+	bad("W3SVC/5", "delete", "W3SVC/5", NULL);
+	bad("ConnectionTimeout", "delete", "W3SVC/ConnectionTimeout", NULL);
+}
+
+/* Sites. */
+
+Test(mbctl, sites)
+{
+	ok("site", "create", "--name", "one", "--binding", ":8080:one",
+	    "--path", "/srv/one", NULL);
+	cr_assert_str_eq(g_out, "1\n");
+	ok("site", "create", "--name=two", "--binding=:8080:two",
+	    "--binding=127.0.0.1:81:", "--path=/srv/two", NULL);
+	cr_assert_str_eq(g_out, "2\n");
+	ok("site", "create", "--name", "ten", "--binding", ":8080:ten",
+	    "--path", "/srv/ten", "--id", "10", NULL);
+	cr_assert_str_eq(g_out, "10\n");
+	ok("site", "create", "--name", "three", "--binding", ":8080:three",
+	    "--path", "/srv/three", NULL);
+	cr_assert_str_eq(g_out, "3\n");
+
+	/* The lowest free id. */
+	ok("site", "delete", "2", NULL);
+	ok("site", "create", "--name", "again", "--binding", ":8080:again",
+	    "--path", "/srv/again", NULL);
+	cr_assert_str_eq(g_out, "2\n");
+
+	ok("site", "stop", "10", NULL);
+	ok("get", "W3SVC/10/ServerState", NULL);
+	cr_assert_str_eq(g_out, "4\n");
+	ok("site", "list", NULL);
+	cr_assert_str_eq(g_out,
+	    "1\tone\tstarted\t:8080:one\t/srv/one\n"
+	    "2\tagain\tstarted\t:8080:again\t/srv/again\n"
+	    "3\tthree\tstarted\t:8080:three\t/srv/three\n"
+	    "10\tten\tstopped\t:8080:ten\t/srv/ten\n");
+	ok("site", "start", "10", NULL);
+	ok("get", "W3SVC/10/ServerState", NULL);
+	cr_assert_str_eq(g_out, "2\n");
+	ok("site", "delete", "10", NULL);
+	ok("site", "list", NULL);
+	cr_assert_eq(count_lines(g_out), 3);
+
+	bad("99", "site", "start", "99", NULL);
+	bad("99", "site", "stop", "99", NULL);
+	bad("99", "site", "delete", "99", NULL);
+	bad("abc", "site", "start", "abc", NULL);
+	bad("0", "site", "delete", "0", NULL);
+}
+
+/* Bad input: one line naming the problem, nothing changed. */
+
+Test(mbctl, bad_values)
+{
+	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	    "--path", "/srv/one", NULL);
+	bad("Frobnicate", "set", "W3SVC/Frobnicate", "1", NULL);
+	bad("Frobnicate", "get", "W3SVC/Frobnicate", NULL);
+	bad("maybe", "set", "W3SVC/AllowKeepAlives", "maybe", NULL);
+	bad("-5", "set", "W3SVC/ConnectionTimeout", "-5", NULL);
+	bad("99999999999", "set", "W3SVC/ConnectionTimeout", "99999999999",
+	    NULL);
+	bad("ConnectionTimeout", "set", "W3SVC/ConnectionTimeout", NULL);
+	bad("ServerComment", "set", "W3SVC/1/ServerComment", "a", "b", NULL);
+	bad("nonsense", "set", "W3SVC/1/ServerBindings", "nonsense", NULL);
+	bad("NoSuchFlag", "set", "W3SVC/DirBrowseFlags", "NoSuchFlag", NULL);
+	bad("relative", "set", "W3SVC/1/ROOT/Path", "relative/dir", NULL);
+}
+
+Test(mbctl, bad_bindings)
+{
+	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	    "--path", "/srv/one", NULL);
+	bad(":99999:", "site", "create", "--name", "x", "--binding",
+	    ":99999:", "--path", "/srv/x", NULL);
+	bad("nonsense", "site", "create", "--name", "x", "--binding",
+	    "nonsense", "--path", "/srv/x", NULL);
+	bad(":99999:", "set", "W3SVC/1/ServerBindings", ":99999:", NULL);
+	/* Taken by site 1. */
+	bad(":8080:", "site", "create", "--name", "x", "--binding", ":8080:",
+	    "--path", "/srv/x", NULL);
+	bad("1", "site", "create", "--name", "dup", "--binding", ":8081:",
+	    "--path", "/srv/dup", "--id", "1", NULL);
+	bad("abc", "site", "create", "--name", "x", "--binding", ":8082:",
+	    "--path", "/srv/x", "--id", "abc", NULL);
+}
+
+Test(mbctl, bad_keys)
+{
+	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	    "--path", "/srv/one", NULL);
+	/* The wrong kind of key. */
+	bad("AllowKeepAlives", "set", "W3SVC/1/ROOT/AllowKeepAlives",
+	    "TRUE", NULL);
+	bad("Path", "set", "W3SVC/Path", "/srv", NULL);
+	bad("MaxWorkers", "set", "W3SVC/1/MaxWorkers", "10", NULL);
+	/* Outside /LM, or naming no kind of key. */
+	bad("/XX", "set", "/XX/AllowKeepAlives", "TRUE", NULL);
+	bad("/foo", "create", "/foo", NULL);
+	bad("/LMX", "enum", "/LMX", NULL);
+	bad("abc", "create", "W3SVC/abc", NULL);
+	/* Missing keys. */
+	bad("/LM/W3SVC/77", "get", "W3SVC/77/ServerComment", NULL);
+	bad("/LM/W3SVC/77", "set", "W3SVC/77/ServerComment", "x", NULL);
+	bad("/LM/W3SVC/77", "delete", "W3SVC/77", NULL);
+	bad("/LM/W3SVC/77", "enum", "W3SVC/77", NULL);
+	bad("/LM/W3SVC/77", "tree", "W3SVC/77", NULL);
+	bad("/LM/W3SVC/77", "export", "W3SVC/77", NULL);
+}
+
+/* A metabase whose data file was overwritten or cut short. */
+Test(mbctl, damaged_data_file)
+{
+	char		 data[PATH_MAX], buf[8192];
+	unsigned	 seed = 1;
+	size_t		 i;
+	int		 fd;
+
+	tpath(data, sizeof(data), "mb/data.mdb");
+	for (i = 0; i < sizeof(buf); i++) {
+		seed = seed * 1103515245u + 12345u;
+		buf[i] = (char)(seed >> 16);
+	}
+	cr_assert_neq(fd = open(data, O_WRONLY), -1);
+	cr_assert_eq(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	close(fd);
+
+	cr_assert_eq(mbctl("get", "W3SVC/AllowKeepAlives", NULL), 1, "%s",
+	    g_err);
+	assert_one_error(1, NULL);
+	cr_assert_eq(mbctl("export", NULL), 1);
+	assert_one_error(1, NULL);
+	cr_assert_eq(mbctl("set", "W3SVC/AllowKeepAlives", "TRUE", NULL), 1);
+	assert_one_error(1, NULL);
+}
+
+static void
+truncated_case(off_t size)
+{
+	char		 data[PATH_MAX], file[PATH_MAX], text[256];
+	struct stat	 st;
+	FILE		*fp;
+	int		 i;
+
+	/* Enough keys to spread the tree over many pages. */
+	tpath(file, sizeof(file), "many.cfg");
+	cr_assert_not_null(fp = fopen(file, "w"));
+	fputs("root = \"/LM/W3SVC\";\nkeys = (\n", fp);
+	for (i = 1; i <= 300; i++) {
+		xsnprintf(text, sizeof(text),
+		    "%s{ key = \"/LM/W3SVC/%d\"; properties = { ServerComment = \"site %d with a longer name\"; }; }\n",
+		    i > 1 ? "," : "", i, i);
+		fputs(text, fp);
+	}
+	fputs(");\n", fp);
+	cr_assert_eq(fclose(fp), 0);
+	ok("import", file, NULL);
+
+	tpath(data, sizeof(data), "mb/data.mdb");
+	cr_assert_eq(stat(data, &st), 0);
+	cr_assert_eq(truncate(data, size < 0 ? st.st_size / 2 : size), 0);
+
+	cr_assert_eq(mbctl("export", NULL), 1, "stderr: %s", g_err);
+	assert_one_error(1, NULL);
+	cr_assert_eq(mbctl("site", "list", NULL), 1);
+	assert_one_error(1, NULL);
+	cr_assert_eq(mbctl("get", "W3SVC/250/ServerComment", NULL), 1);
+	assert_one_error(1, NULL);
+}
+
+Test(mbctl, truncated_data_file_half)
+{
+	truncated_case(-1);
+}
+
+Test(mbctl, truncated_data_file_short)
+{
+	truncated_case(100);
+}
+
+/* Export and import. */
+
+/* A metabase with some of everything in it. */
+static void
+populate(void)
+{
+	ok("site", "create", "--name", "Default \"Web\" Site \\ caf\xc3\xa9",
+	    "--binding", "127.0.0.1:8080:localhost", "--binding",
+	    "[::1]:8080:", "--path", "/srv/www", NULL);
+	ok("site", "create", "--name", "two", "--binding", ":8080:two.example",
+	    "--path", "/srv/two", "--id", "20", NULL);
+	ok("set", "W3SVC/AllowKeepAlives", "FALSE", NULL);
+	ok("set", "W3SVC/MaxConnections", "4294967295", NULL);
+	ok("set", "W3SVC/20/MaxConnections", "2147483648", NULL);
+	ok("set", "W3SVC/20/ROOT/HttpCustomHeaders", "X-A: \"q\"",
+	    "X-B: back\\slash", NULL);
+	ok("set", "W3SVC/20/ROOT/MimeMap", NULL);
+	ok("create", "W3SVC/20/ROOT/img", NULL);
+	ok("set", "W3SVC/20/ROOT/img/DirBrowseFlags",
+	    "EnableDirBrowsing|DirBrowseShowDate", NULL);
+	ok("site", "stop", "20", NULL);
+}
+
+Test(mbctl, export_import_roundtrip)
+{
+	char	 file[PATH_MAX], other[PATH_MAX], *a, *b;
+
+	populate();
+	a = export_of(mbdir);
+	cr_assert(strstr(a, "MaxConnections = 4294967295L;") != NULL, "%s", a);
+	cr_assert(strstr(a, "MimeMap = [ ];") != NULL, "%s", a);
+
+	tpath(file, sizeof(file), "all.cfg");
+	ok("export", file, NULL);
+	cr_assert_str_empty(g_out);
+	b = slurp(file);
+	cr_assert_str_eq(a, b);
+	free(b);
+
+	/* Into a new metabase: the same text again. */
+	tpath(other, sizeof(other), "other");
+	cr_assert_eq(mbctl_in(other, "init", NULL), 0);
+	cr_assert_eq(mbctl_in(other, "import", file, NULL), 0, "%s", g_err);
+	b = export_of(other);
+	cr_assert_str_eq(a, b);
+	free(b);
+
+	/* --replace makes it exactly the file again after changes. */
+	cr_assert_eq(mbctl_in(other, "site", "create", "--name", "extra",
+	    "--binding", ":9999:", "--path", "/srv/extra", NULL), 0);
+	cr_assert_eq(mbctl_in(other, "set", "/LM/MimeMap/MimeMap",
+	    ".x,text/x", NULL), 0);
+	cr_assert_eq(mbctl_in(other, "create", "W3SVC/20/ROOT/zzz", NULL), 0);
+	cr_assert_eq(mbctl_in(other, "import", file, "--replace", NULL), 0,
+	    "%s", g_err);
+	b = export_of(other);
+	cr_assert_str_eq(a, b);
+	free(b);
+	free(a);
+}
+
+Test(mbctl, export_import_subtree)
+{
+	const char	*head =
+	    "# mbhttpd metabase export\nroot = \"/LM/W3SVC/20\";\nkeys = (\n";
+	char		 file[PATH_MAX], *all, *sub, *b;
+
+	populate();
+	all = export_of(mbdir);
+	tpath(file, sizeof(file), "site20.cfg");
+	ok("export", "W3SVC/20", file, NULL);
+	sub = slurp(file);
+	cr_assert(strncmp(sub, head, strlen(head)) == 0, "%s", sub);
+	ok("export", "W3SVC/20", NULL);
+	cr_assert_str_eq(g_out, sub);
+
+	/* Change the site, then --replace puts it back and nothing else. */
+	ok("create", "W3SVC/20/ROOT/new", NULL);
+	ok("set", "W3SVC/20/ServerComment", "changed", NULL);
+	ok("set", "W3SVC/ConnectionTimeout", "99", NULL);
+	ok("import", file, "--replace", NULL);
+	ok("export", "W3SVC/20", NULL);
+	cr_assert_str_eq(g_out, sub);
+	ok("get", "W3SVC/ConnectionTimeout", NULL);
+	cr_assert_str_eq(g_out, "99\n");
+	ok("set", "W3SVC/ConnectionTimeout", "120", NULL);
+	b = export_of(mbdir);
+	cr_assert_str_eq(b, all);
+	free(b);
+
+	/* A file exported from site 20 may not touch site 1. */
+	spew(file, "root = \"/LM/W3SVC/20\";\nkeys = (\n"
+	    "{ key = \"/LM/W3SVC/20\"; properties = { ServerComment = \"x\"; }; },\n"
+	    "{ key = \"/LM/W3SVC/1\"; properties = { ServerComment = \"y\"; }; }\n"
+	    ");\n");
+	bad("outside", "import", file, NULL);
+	free(sub);
+	free(all);
+}
+
+Test(mbctl, import_syntax_error)
+{
+	char	file[PATH_MAX], want[PATH_MAX + 8];
+
+	tpath(file, sizeof(file), "broken.cfg");
+	spew(file, "# mbhttpd metabase export\nroot = \"/LM/W3SVC\";\n"
+	    "keys = (\n\t{ key = \"/LM/W3SVC\"; properties = {\n"
+	    "\t\tConnectionTimeout = = 30;\n\t}; }\n);\n");
+	xsnprintf(want, sizeof(want), "%s:5:", file);
+	bad(want, "import", file, NULL);
+
+	tpath(file, sizeof(file), "missing.cfg");
+	bad("missing.cfg", "import", file, NULL);
+}
+
+Test(mbctl, import_all_or_nothing)
+{
+	char	 file[PATH_MAX], line[256], want[PATH_MAX + 8];
+	FILE	*fp;
+	int	 i;
+
+	/* 200 good keys with 3 properties each, one unknown property. */
+	tpath(file, sizeof(file), "many.cfg");
+	cr_assert_not_null(fp = fopen(file, "w"));
+	fputs("root = \"/LM\";\nkeys = (\n", fp);
+	for (i = 1; i <= 200; i++) {
+		xsnprintf(line, sizeof(line),
+		    "%s{ key = \"/LM/W3SVC/%d\"; properties = { ServerComment = \"s%d\"; ConnectionTimeout = %d; %s = true; }; }\n",
+		    i > 1 ? "," : "", i, i, i,
+		    i == 150 ? "AllowKeepAlivez" : "AllowKeepAlives");
+		fputs(line, fp);
+	}
+	fputs(");\n", fp);
+	cr_assert_eq(fclose(fp), 0);
+	/* Key i is on line i + 2. */
+	xsnprintf(want, sizeof(want), "%s:152:", file);
+	bad(want, "import", file, NULL);
+	cr_assert(strstr(g_err, "AllowKeepAlivez") != NULL, "%s", g_err);
+	bad("AllowKeepAlivez", "import", file, "--replace", NULL);
+	cr_assert_eq(mbctl("enum", "W3SVC/1", NULL), 1);
+
+	/* Other bad files, each naming what is wrong. */
+	spew(file, "keys = ( { key = \"/LM/W3SVC\"; properties = { AllowKeepAlives = \"maybe\"; }; } );\n");
+	bad("maybe", "import", file, NULL);
+	spew(file, "keys = ( { key = \"/LM/W3SVC\"; properties = { ConnectionTimeout = -5; }; } );\n");
+	bad("ConnectionTimeout", "import", file, NULL);
+	spew(file, "keys = ( { key = \"/LM/W3SVC/1/ROOT\"; properties = { AllowKeepAlives = true; }; } );\n");
+	bad("AllowKeepAlives", "import", file, NULL);
+	spew(file, "keys = ( { key = \"/etc\"; properties = { }; } );\n");
+	bad("/etc", "import", file, NULL);
+	spew(file, "keys = ( { key = \"/LM/W3SVC/3\"; properties = { ServerBindings = [ \":99999:\" ]; }; } );\n");
+	bad("99999", "import", file, NULL);
+	spew(file, "keys = ( { key = \"/LM/W3SVC/3\"; properties = { ServerComment = \"a\"; servercomment = \"b\"; }; } );\n");
+	bad("twice", "import", file, NULL);
+	spew(file, "root = \"/LM\";\n");
+	bad("keys", "import", file, NULL);
+}
+
+/* Processes. */
+
+/* Run mbctl -m mbdir args in a child of a child; 0 if it succeeded. */
+static int
+quiet(const char *first, ...)
+{
+	char	*argv[MAXARGS];
+	va_list	 ap;
+
+	va_start(ap, first);
+	build_argv(argv, mbdir, first, ap);
+	va_end(ap);
+	return wait_bounded(spawn(argv, NULL, NULL));
+}
+
+#define NWRITERS	8
+#define NKEYS		25	/* each: a key and a property */
+
+Test(mbctl, concurrent_writers)
+{
+	char	key[64], name[64], want[64];
+	pid_t	pid[NWRITERS];
+	int	i, j, st, bad_runs = 0;
+
+	for (i = 0; i < NWRITERS; i++) {
+		pid[i] = fork();
+		cr_assert_neq(pid[i], -1);
+		if (pid[i] != 0)
+			continue;
+		for (j = 0; j < NKEYS; j++) {
+			xsnprintf(key, sizeof(key), "W3SVC/%d", 100 * (i + 1) + j);
+			xsnprintf(name, sizeof(name), "W3SVC/%d/ServerComment",
+			    100 * (i + 1) + j);
+			if (quiet("create", key, NULL) != 0 ||
+			    quiet("set", name, key, NULL) != 0)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < NWRITERS; i++)
+		if ((st = wait_bounded(pid[i])) != 0)
+			bad_runs++;
+	cr_assert_eq(bad_runs, 0, "%d writers failed", bad_runs);
+
+	ok("enum", "W3SVC", NULL);
+	for (i = 0; i < NWRITERS; i++) {
+		for (j = 0; j < NKEYS; j++) {
+			xsnprintf(want, sizeof(want), "[/LM/W3SVC/%d]\n",
+			    100 * (i + 1) + j);
+			cr_assert(strstr(g_out, want) != NULL, "no %s", want);
+		}
+	}
+	ok("site", "list", NULL);
+	cr_assert_eq(count_lines(g_out), NWRITERS * NKEYS);
+	for (i = 0; i < NWRITERS; i++) {
+		for (j = 0; j < NKEYS; j++) {
+			xsnprintf(want, sizeof(want), "%d\tW3SVC/%d\t",
+			    100 * (i + 1) + j, 100 * (i + 1) + j);
+			cr_assert(strstr(g_out, want) != NULL, "no %s", want);
+		}
+	}
+}
+
+#define KILL_SITES	2500	/* 4 properties each: 10,000 */
+#define KILL_ROUNDS	20
+
+Test(mbctl, sigkill_during_import, .timeout = 110)
+{
+	char	 file[PATH_MAX], base[PATH_MAX], line[256];
+	char	*before, *after, *now, *argv[MAXARGS];
+	FILE	*fp;
+	long	 t0, took;
+	pid_t	 pid;
+	int	 i, st, nbefore = 0, nafter = 0;
+
+	tpath(file, sizeof(file), "big.cfg");
+	cr_assert_not_null(fp = fopen(file, "w"));
+	fputs("root = \"/LM/W3SVC\";\nkeys = (\n", fp);
+	for (i = 1; i <= KILL_SITES; i++) {
+		xsnprintf(line, sizeof(line),
+		    "%s{ key = \"/LM/W3SVC/%d\"; properties = { ServerComment = \"site %d\"; ServerBindings = [ \":8080:s%d.example\" ]; ServerState = 4; ConnectionTimeout = %d; }; }\n",
+		    i > 1 ? "," : "", i, i, i, 60 + i % 100);
+		fputs(line, fp);
+	}
+	fputs(");\n", fp);
+	cr_assert_eq(fclose(fp), 0);
+
+	/* The before-state, to go back to with --replace. */
+	ok("site", "create", "--name", "old", "--binding", ":80:", "--path",
+	    "/srv/old", NULL);
+	tpath(base, sizeof(base), "base.cfg");
+	ok("export", "W3SVC", base, NULL);
+	before = export_of(mbdir);
+
+	/* How long a whole import takes, to kill within it. */
+	t0 = now_ms();
+	ok("import", file, NULL);
+	took = now_ms() - t0;
+	after = export_of(mbdir);
+	cr_assert_str_neq(before, after);
+	ok("import", base, "--replace", NULL);
+	now = export_of(mbdir);
+	cr_assert_str_eq(now, before);
+	free(now);
+
+	argv[0] = mbctl_bin;
+	argv[1] = (char *)"-m";
+	argv[2] = mbdir;
+	argv[3] = (char *)"import";
+	argv[4] = file;
+	argv[5] = NULL;
+	srand((unsigned)getpid());
+	for (i = 0; i < KILL_ROUNDS; i++) {
+		pid = spawn(argv, NULL, NULL);
+		sleep_ms(rand() % (took + took / 4 + 2));
+		kill(pid, SIGKILL);
+		st = wait_bounded(pid);
+		cr_assert(st == 128 + SIGKILL || st == 0, "exit %d", st);
+
+		now = export_of(mbdir);
+		if (strcmp(now, before) == 0)
+			nbefore++;
+		else if (strcmp(now, after) == 0) {
+			nafter++;
+			ok("import", base, "--replace", NULL);
+		} else
+			cr_assert_fail("round %d: neither before nor after", i);
+		free(now);
+	}
+	cr_log_info("sigkill: import takes %ld ms; %d rounds before, %d after",
+	    took, nbefore, nafter);
+
+	/* Still works: writes and reads. */
+	ok("import", file, NULL);
+	now = export_of(mbdir);
+	cr_assert_str_eq(now, after);
+	free(now);
+	ok("set", "W3SVC/7/ServerComment", "seven", NULL);
+	ok("get", "W3SVC/7/ServerComment", NULL);
+	cr_assert_str_eq(g_out, "seven\n");
+	free(before);
+	free(after);
+}
+
+#define BACKUP_STEPS	40
+
+Test(mbctl, backup_while_writing)
+{
+	char	 bak[PATH_MAX], snap[PATH_MAX], key[64], *argv[MAXARGS];
+	char	*now, *s;
+	pid_t	 writer;
+	int	 i, found = -1;
+
+	populate();
+	tpath(bak, sizeof(bak), "backup.mdb");
+
+	/*
+	 * The writer creates keys one at a time and exports after each:
+	 * snap.i is the state after i of them, every state a backup taken
+	 * meanwhile can hold.
+	 */
+	tpath(snap, sizeof(snap), "snap.0");
+	now = export_of(mbdir);
+	spew(snap, now);
+	free(now);
+	writer = fork();
+	cr_assert_neq(writer, -1);
+	if (writer == 0) {
+		for (i = 1; i <= BACKUP_STEPS; i++) {
+			xsnprintf(key, sizeof(key), "W3SVC/20/ROOT/k%d", i);
+			if (quiet("create", key, NULL) != 0)
+				_exit(1);
+			tpath(snap, sizeof(snap), "snap.tmp");
+			argv[0] = mbctl_bin;
+			argv[1] = (char *)"-m";
+			argv[2] = mbdir;
+			argv[3] = (char *)"export";
+			argv[4] = snap;
+			argv[5] = NULL;
+			if (wait_bounded(spawn(argv, NULL, NULL)) != 0)
+				_exit(1);
+			xsnprintf(key, sizeof(key), "%s/snap.%d", tdir, i);
+			if (rename(snap, key) == -1)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	/* Back up in the middle of it. */
+	tpath(snap, sizeof(snap), "snap.5");
+	for (i = 0; i < 10000 && access(snap, F_OK) == -1; i++)
+		sleep_ms(1);
+	ok("backup", bak, NULL);
+	cr_assert_eq(wait_bounded(writer), 0, "writer failed");
+
+	ok("restore", bak, NULL);
+	now = export_of(mbdir);
+	for (i = 0; i <= BACKUP_STEPS && found == -1; i++) {
+		xsnprintf(snap, sizeof(snap), "%s/snap.%d", tdir, i);
+		s = slurp(snap);
+		if (strcmp(s, now) == 0)
+			found = i;
+		free(s);
+	}
+	cr_assert_neq(found, -1, "restored state is no state the writer made");
+	cr_log_info("backup holds the state after %d of %d writes", found,
+	    BACKUP_STEPS);
+	free(now);
+	ok("get", "W3SVC/20/ServerComment", NULL);
+	cr_assert_str_eq(g_out, "two\n");
+}
+
+Test(mbctl, backup_restore)
+{
+	char	 bak[PATH_MAX], junk[PATH_MAX], *a, *b;
+
+	populate();
+	a = export_of(mbdir);
+	tpath(bak, sizeof(bak), "backup.mdb");
+	ok("backup", bak, NULL);
+	ok("site", "delete", "1", NULL);
+	ok("set", "W3SVC/ConnectionTimeout", "5", NULL);
+	ok("restore", bak, NULL);
+	b = export_of(mbdir);
+	cr_assert_str_eq(a, b);
+	free(b);
+
+	tpath(junk, sizeof(junk), "junk");
+	spew(junk, "this is no metabase\n");
+	bad("junk", "restore", junk, NULL);
+	tpath(junk, sizeof(junk), "nothere");
+	bad("nothere", "restore", junk, NULL);
+	free(a);
+}
+
+Test(mbctl, schema)
+{
+	cr_assert_eq(mbctl_in(NULL, "schema", NULL), 0, "%s", g_err);
+	cr_assert(strstr(g_out, "\nAllowKeepAlives ") != NULL);
+	cr_assert(strstr(g_out, "(also AllowKeepAlive)") != NULL);
+	cr_assert(strstr(g_out, "\nMaxRequestsPerWorker ") != NULL);
+	cr_assert(strstr(g_out, "\nServerBindings ") != NULL);
+}
