@@ -182,7 +182,7 @@ export_to(struct ctl *ctl, const char *key, FILE *fp)
 	if ((rc = mb_begin(ctl->mb)) != 0)
 		return ctl_mberr(ctl, rc, "cannot read metabase '%s'", ctl->dir);
 	if ((rc = mb_key_exists(ctl->mb, key)) != 0) {
-		status = ctl_errx("no such key '%s'", key);
+		status = ctl_errx("no key '%s'", key);
 		goto end;
 	}
 	/* Collect first: no walk stays open while the properties are read. */

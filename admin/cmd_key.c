@@ -12,8 +12,10 @@
 
 /* Width of the name column of enum and schema. */
 #define NAMEW	24
+/* Width of schema's WHERE column: "service,site,vdir,mimemap" and a space. */
+#define WHEREW	26
 
-static void	print_value(const struct mb_prop *, const struct mb_value *);
+static int	print_value(const struct mb_prop *, const struct mb_value *);
 static void	print_explain(const char *, const struct mb_prop *,
 		    const struct mb_value *);
 static int	enum_prop(void *, const struct mb_prop *,
@@ -37,7 +39,7 @@ cmd_init(struct ctl *ctl, int argc, char **argv)
 }
 
 /* The value alone, as scripts want it: MULTISZ one string a line. */
-static void
+static int
 print_value(const struct mb_prop *p, const struct mb_value *v)
 {
 	const char	*s;
@@ -46,14 +48,13 @@ print_value(const struct mb_prop *p, const struct mb_value *v)
 	if (p->type == MB_MULTISZ) {
 		MB_MULTISZ_FOREACH(s, v)
 			printf("%s\n", s);
-		return;
+		return CTL_OK;
 	}
-	if ((buf = ctl_format(p, v)) == NULL) {
-		ctl_errx("out of memory");
-		return;
-	}
+	if ((buf = ctl_format(p, v)) == NULL)
+		return ctl_errx("out of memory");
 	printf("%s\n", buf);
 	free(buf);
+	return CTL_OK;
 }
 
 static void
@@ -102,11 +103,8 @@ cmd_get(struct ctl *ctl, int argc, char **argv)
 	if ((rc = mb_prop_effective(ctl->mb, key, p, &v)) != 0)
 		status = ctl_mberr(ctl, rc, "cannot get %s at '%s'", p->name,
 		    key);
-	else {
-		print_value(p, &v);
-		if (explain)
-			print_explain(key, p, &v);
-	}
+	else if ((status = print_value(p, &v)) == CTL_OK && explain)
+		print_explain(key, p, &v);
 	mb_end(ctl->mb);
 	return status;
 }
@@ -248,7 +246,7 @@ cmd_enum(struct ctl *ctl, int argc, char **argv)
 	if ((rc = mb_begin(ctl->mb)) != 0)
 		return ctl_mberr(ctl, rc, "cannot read metabase '%s'", ctl->dir);
 	if ((rc = mb_key_exists(ctl->mb, key)) != 0)
-		status = ctl_errx("no such key '%s'", key);
+		status = ctl_errx("no key '%s'", key);
 	else if ((rc = mb_prop_each(ctl->mb, key, enum_prop, NULL)) != 0 ||
 	    (rc = mb_key_children(ctl->mb, key, enum_child, NULL)) != 0)
 		status = ctl_mberr(ctl, rc, "cannot list '%s'", key);
@@ -295,7 +293,7 @@ cmd_tree(struct ctl *ctl, int argc, char **argv)
 	if ((rc = mb_begin(ctl->mb)) != 0)
 		return ctl_mberr(ctl, rc, "cannot read metabase '%s'", ctl->dir);
 	if ((rc = mb_key_exists(ctl->mb, key)) != 0)
-		status = ctl_errx("no such key '%s'", key);
+		status = ctl_errx("no key '%s'", key);
 	else if ((rc = mb_key_walk(ctl->mb, key, tree_key, &ta)) != 0)
 		status = ctl_mberr(ctl, rc, "cannot list '%s'", key);
 	mb_end(ctl->mb);
@@ -325,7 +323,7 @@ print_kinds(unsigned kinds)
 			sep = ",";
 		}
 	}
-	printf("%*s", n < 24 ? 24 - n : 1, "");
+	printf("%*s", n < WHEREW ? WHEREW - n : 1, "");
 }
 
 int
@@ -338,8 +336,8 @@ cmd_schema(struct ctl *ctl, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return CTL_USAGE;
-	printf("%-*s %5s %-7s %-7s %-23s %s\n", NAMEW, "NAME", "ID", "TYPE",
-	    "INHERIT", "WHERE", "DEFAULT");
+	printf("%-*s %5s %-7s %-7s %-*s%s\n", NAMEW, "NAME", "ID", "TYPE",
+	    "INHERIT", WHEREW, "WHERE", "DEFAULT");
 	for (i = 0; i < MB_NPROPS; i++) {
 		p = &mb_schema[i];
 		printf("%-*s %5u %-7s %-7s ", NAMEW, p->name, (unsigned)p->id,
@@ -358,8 +356,13 @@ cmd_schema(struct ctl *ctl, int argc, char **argv)
 			}
 			break;
 		case MB_STRING:
-		case MB_MULTISZ:
 			printf("\"%s\"", p->dflt_str != NULL ? p->dflt_str : "");
+			break;
+		case MB_MULTISZ:
+			if (p->dflt_str != NULL && p->dflt_str[0] != '\0')
+				printf("\"%s\"", p->dflt_str);
+			else
+				printf("(empty list)");
 			break;
 		}
 		printf("\n");

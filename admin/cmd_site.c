@@ -263,9 +263,13 @@ site_state(struct ctl *ctl, int argc, char **argv, uint32_t state)
 	if ((rc = mb_write_begin(ctl->mb)) != 0)
 		return ctl_mberr(ctl, rc, "cannot write metabase '%s'",
 		    ctl->dir);
-	if (mb_key_exists(ctl->mb, key) != 0) {
+	if ((rc = mb_key_exists(ctl->mb, key)) != 0) {
+		if (rc == MB_NOTFOUND)
+			ctl_errx("no such site %u", (unsigned)id);
+		else
+			ctl_mberr(ctl, rc, "cannot read site %u", (unsigned)id);
 		mb_write_abort(ctl->mb);
-		return ctl_errx("no such site %u", (unsigned)id);
+		return CTL_FAIL;
 	}
 	if ((rc = mb_prop_set(ctl->mb, key, &mb_schema[MB_P_SERVERSTATE],
 	    &v)) != 0) {
@@ -296,9 +300,13 @@ site_delete(struct ctl *ctl, int argc, char **argv)
 	if ((rc = mb_write_begin(ctl->mb)) != 0)
 		return ctl_mberr(ctl, rc, "cannot write metabase '%s'",
 		    ctl->dir);
-	if (mb_key_exists(ctl->mb, key) != 0) {
+	if ((rc = mb_key_exists(ctl->mb, key)) != 0) {
+		if (rc == MB_NOTFOUND)
+			ctl_errx("no such site %u", (unsigned)id);
+		else
+			ctl_mberr(ctl, rc, "cannot read site %u", (unsigned)id);
 		mb_write_abort(ctl->mb);
-		return ctl_errx("no such site %u", (unsigned)id);
+		return CTL_FAIL;
 	}
 	if ((rc = mb_key_delete(ctl->mb, key)) != 0) {
 		ctl_mberr(ctl, rc, "cannot delete site %u", (unsigned)id);

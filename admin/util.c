@@ -52,7 +52,8 @@ ctl_canon(const char *arg, char out[MB_MAXPATH + 1])
 	if (arg[0] == '\0')
 		arg = "/LM";
 	if ((kind = mb_path_canon(arg, out)) < 0) {
-		ctl_errx("invalid key '%s': %s", arg, mb_strerror(kind));
+		ctl_errx("invalid key '%s': expected a path such as /LM/W3SVC/1/ROOT or W3SVC/1/ROOT",
+		    arg);
 		return -1;
 	}
 	return kind;

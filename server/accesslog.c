@@ -74,6 +74,7 @@ struct logfile {
 	time_t		 retry;		/* failed: when to try again */
 	uint64_t	 used;		/* for LRU */
 	char		 dir[1024];	/* LogFileDirectory */
+	char		 path[1200];	/* the file */
 };
 
 static struct logfile	 cache[ACCESSLOG_CACHE];
@@ -317,25 +318,30 @@ last_fields(const char *buf, size_t len)
  * end, else the file's first.  -1 if none can be found.
  */
 static int
-file_fields(int fd, uint32_t *flags)
+file_fields(const char *path, uint32_t *flags)
 {
 	char		 buf[ACCESSLOG_TAILSCAN];
 	struct stat	 st;
-	const char	*f;
+	const char	*f = NULL;
 	off_t		 off;
 	ssize_t		 r;
+	int		 fd;
 
+	/* The append descriptor is write-only: read through another. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
 	if (fstat(fd, &st) == -1)
-		return -1;
-	off = st.st_size > (off_t)sizeof(buf) ? st.st_size - (off_t)sizeof(buf)
-	    : 0;
+		goto close_fd;
+	off = st.st_size > (off_t)sizeof(buf) ?
+	    st.st_size - (off_t)sizeof(buf) : 0;
 	if ((r = pread(fd, buf, sizeof(buf), off)) <= 0)
-		return -1;
-	if ((f = last_fields(buf, (size_t)r)) == NULL && off > 0) {
-		if ((r = pread(fd, buf, 4096, 0)) <= 0)
-			return -1;
+		goto close_fd;
+	if ((f = last_fields(buf, (size_t)r)) == NULL && off > 0 &&
+	    (r = pread(fd, buf, 4096, 0)) > 0)
 		f = last_fields(buf, (size_t)r);
-	}
+
+ close_fd:
+	close(fd);
 	if (f == NULL)
 		return -1;
 	return parse_fields(f, buf + r, flags);
@@ -398,7 +404,7 @@ create_file(const char *dir, const char *path, uint32_t flags, time_t t)
 static int
 open_file(struct logfile *lf, const struct accesslog_entry *e)
 {
-	char		 dir[1100], path[1200], day[40];
+	char		 dir[1100], day[40], *path = lf->path;
 	struct tm	 tm;
 	uint32_t	 flags;
 	int		 fd, created = 0;
@@ -409,7 +415,7 @@ open_file(struct logfile *lf, const struct accesslog_entry *e)
 	/* IIS's name: two digits of the year. */
 	snprintf(day, sizeof(day), "%02d%02d%02d", tm.tm_year % 100,
 	    tm.tm_mon + 1, tm.tm_mday);
-	snprintf(path, sizeof(path), "%s/ex%s.log", dir, day);
+	snprintf(path, sizeof(lf->path), "%s/ex%s.log", dir, day);
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd == -1 && errno == ENOENT) {
 		if (mkdir(dir, 0755) == -1 && errno != EEXIST)
@@ -426,7 +432,7 @@ open_file(struct logfile *lf, const struct accesslog_entry *e)
 	/* Whoever created it, it was just now, with these fields. */
 	if (created)
 		lf->flags = known_flags(e->flags);
-	else if (file_fields(fd, &flags) == 0)
+	else if (file_fields(path, &flags) == 0)
 		lf->flags = flags;
 	else
 		lf->flags = UINT32_MAX;	/* unknown: write a header */
@@ -494,7 +500,7 @@ accesslog_write(const struct accesslog_entry *e)
 {
 	char		 line[ACCESSLOG_LINEMAX], head[1024];
 	struct logfile	*lf;
-	uint32_t	 flags = known_flags(e->flags);
+	uint32_t	 flags = known_flags(e->flags), fflags;
 	size_t		 n, hl;
 	ssize_t		 w;
 
@@ -509,9 +515,15 @@ accesslog_write(const struct accesslog_entry *e)
 	if ((lf = lookup(e)) == NULL)
 		return -1;
 	if (lf->flags != flags) {
-		/* The fields changed: say so before the first such line. */
-		hl = format_header(head, sizeof(head), flags, e->time);
-		if (hl > 0 && write(lf->fd, head, hl) == (ssize_t)hl)
+		/*
+		 * The fields changed: say so before the first such line,
+		 * unless another worker just did.  Two that look at the same
+		 * moment both write the block: harmless, and no lock taken.
+		 */
+		if (file_fields(lf->path, &fflags) == 0 && fflags == flags)
+			lf->flags = flags;
+		else if ((hl = format_header(head, sizeof(head), flags,
+		    e->time)) > 0 && write(lf->fd, head, hl) == (ssize_t)hl)
 			lf->flags = flags;
 	}
 	n = accesslog_format(e, line, sizeof(line));

@@ -251,7 +251,9 @@ resolve_ids(struct conf *cf, const int lines[S_NSETTINGS], char *err,
 			    where, cf->group);
 		}
 		cf->gid = gr->gr_gid;
-	}
+	} else if ((gr = getgrgid(cf->gid)) != NULL &&
+	    (cf->group = strdup(gr->gr_name)) == NULL)
+		return seterr(err, errlen, "out of memory");
 	cf->drop = 1;
 	return 0;
 }

@@ -155,4 +155,16 @@
  */
 #define WORKER_GIVEWAY_BACKOFF_MS 50
 
+/*
+ * The small-file cache (filecache.c), per worker.  A file up to
+ * FC_MAXFILE bytes is kept after its first request, so the next ones cost
+ * one fstatat(2) rather than open, fstat, read and close.  FC_MAXBYTES
+ * bounds the memory it takes in each worker (a full pool of MB_MAXWORKERS
+ * would hold at most 8 GiB; the default pool of 64, 512 MiB at worst).
+ * FC_SLOTS is a power of two, direct-mapped: a collision replaces.
+ */
+#define FC_MAXFILE		(32 * 1024)
+#define FC_MAXBYTES		(8 * 1024 * 1024)
+#define FC_SLOTS		1024
+
 #endif /* LIMITS_H */

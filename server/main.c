@@ -58,10 +58,12 @@ main(int argc, char *argv[])
 	if ((cf.file = conf_abspath(file ? file : CONF_FILE)) == NULL ||
 	    (mbdir != NULL && (cf.mb_arg = conf_abspath(mbdir)) == NULL)) {
 		fprintf(stderr, "mbhttpd: out of memory\n");
+		conf_release(&cf);
 		return 1;
 	}
 	if (conf_load(&cf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "mbhttpd: %s\n", err);
+		conf_release(&cf);
 		return 1;
 	}
 	ch = master_run(&cf);

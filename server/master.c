@@ -753,6 +753,9 @@ spawn_some(unsigned n)
 	unsigned	 live, idle, done = 0;
 	int		 last, slot;
 
+	/* Nothing to accept on (no started site): nothing for workers. */
+	if (nlisteners == 0)
+		return 0;
 	count_pool(&live, &idle, &last);
 	while (done < n && live + done < pool.max_workers) {
 		if ((slot = free_slot()) == -1 || spawn(slot) == -1)
@@ -767,8 +770,9 @@ static void
 reap(void)
 {
 	pid_t		 pid;
-	int		 status, i, n, st, stopping, retired;
+	int		 status, i, n, st, stopping, retired, expected;
 	uint32_t	 gen;
+	uint64_t	 served;
 
 	stopping = atomic_load(&scoreboard->stopping);
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
@@ -780,6 +784,9 @@ reap(void)
 			continue;
 		st = atomic_load(&scoreboard->slot[i].state);
 		gen = atomic_load(&scoreboard->slot[i].generation);
+		served = atomic_load(&scoreboard->slot[i].requests);
+		expected = stopping || told[i] ||
+		    gen != atomic_load(&scoreboard->generation);
 		retired = WIFEXITED(status) && WEXITSTATUS(status) == 0;
 		if (WIFSIGNALED(status) && !stopping)
 			log_warnx("worker %ld died on signal %d%s", (long)pid,
@@ -790,15 +797,18 @@ reap(void)
 			    (long)pid, WEXITSTATUS(status));
 		else
 			log_debug("worker %ld exited", (long)pid);
-		if (!retired && st == SB_STARTING && !stopping) {
+		if (st == SB_STARTING && !expected &&
+		    sb_now_ms() >= spawn_paused_until) {
 			/* It could not start: don't fork over and over. */
 			log_warnx("workers fail at startup: pausing %d seconds",
 			    SPAWN_FAIL_PAUSE_MS / 1000);
 			spawn_paused_until = sb_now_ms() + SPAWN_FAIL_PAUSE_MS;
 		}
-		if (retired && !told[i] && !stopping &&
-		    gen == atomic_load(&scoreboard->generation)) {
-			/* MaxRequestsPerWorker: replace it in its own slot. */
+		if (retired && !expected && served > 0) {
+			/*
+			 * MaxRequestsPerWorker: replace it at once.  Other
+			 * deaths wait for maintain(), at its pace.
+			 */
 			sb_slot_free(i);
 			if (sb_now_ms() >= spawn_paused_until)
 				spawn_some(1);

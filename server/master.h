@@ -86,6 +86,11 @@ struct scoreboard {
 	struct sb_slot		 slot[SB_SLOTS];
 };
 
+_Static_assert(SB_SLOTS < (1 << SB_COUNT_BITS),
+    "a state's count must fit in SB_COUNT_BITS");
+_Static_assert((SB_NSTATES - 1) * SB_COUNT_BITS <= 64,
+    "the counts of every state but SB_EMPTY must fit in 64 bits");
+
 /*
  * Shared with the workers.  Set by the master before it forks; a worker
  * sees the values of the moment it was forked.

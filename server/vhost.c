@@ -243,6 +243,27 @@ vhost_open(const char *root, const char *rel, size_t rellen,
 }
 
 int
+vhost_stat(const char *root, const char *rel, size_t rellen, struct stat *st)
+{
+	char	 name[PATH_MAX];
+	int	 dirfd;
+
+	if ((dirfd = root_fd(root)) == -1)
+		return -1;
+	while (rellen > 0 && rel[0] == '/') {
+		rel++;
+		rellen--;
+	}
+	if (rellen == 0 || rellen >= sizeof(name)) {
+		errno = ENOENT;
+		return -1;
+	}
+	memcpy(name, rel, rellen);
+	name[rellen] = '\0';
+	return fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW);
+}
+
+int
 vhost_openat(int dirfd, const char *name, size_t namelen, struct stat *st)
 {
 	char	 buf[NAME_MAX + 1];

@@ -61,6 +61,12 @@ int	vhost_resolve(struct mb *mb, struct vhost *vh, const char *path,
 int	vhost_open(const char *root, const char *rel, size_t rellen,
 	    struct stat *st);
 /*
+ * lstat(2) of rel beneath root, for the file cache's check: it does not
+ * follow a final link, and it reaches nothing it would serve.  0 or -1.
+ */
+int	vhost_stat(const char *root, const char *rel, size_t rellen,
+	    struct stat *st);
+/*
  * Open the plain file name inside the open directory dirfd, on the same
  * terms.  For default documents.
  */

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "filecache.h"
 #include "http_parse.h"
 #include "keepalive.h"
 #include "limits.h"
@@ -636,41 +637,41 @@ send_listing(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
 }
 
 /*
- * A file: preconditions, range, head, then the body in the same send for
- * a small file, else by sendfile(2).  Ends the snapshot; closes fd.
+ * A file: preconditions, range, head, then the body: from data (the file
+ * cache) or read from fd into the same send for a small file, else by
+ * sendfile(2).  Ends the snapshot; closes fd when it is not -1.
  */
 static enum next
 send_file_response(struct conn *c, struct reqinfo *ri, struct vhost *vh,
-    int fd, const struct stat *st, const char *name, size_t namelen)
+    int fd, const struct stat *st, const char *data, const char *name,
+    size_t namelen)
 {
 	const struct mb_value *mm = &vh->props.v[MB_P_MIMEMAP];
+	const struct mb_value *ch = &vh->props.v[MB_P_HTTPCUSTOMHEADERS];
 	struct resp	 r;
 	char		 etag[64], cr[96];
 	const char	*ctype;
 	size_t		 etaglen, ctlen;
 	off_t		 first = 0, last = st->st_size - 1, count;
 	int		 status, n;
-	enum next	 next;
-	ssize_t		 got;
+	enum next	 next = NEXT_CLOSE;
 
 	etaglen = resp_etag(st, etag, sizeof(etag));
 	if ((status = resp_preconditions(ri->req, etag, etaglen,
 	    st->st_mtime)) == 0)
 		status = resp_range(ri->req, st->st_size, etag, etaglen,
 		    st->st_mtime, &first, &last);
-	if (status == 412 || status == 416) {
-		close(fd);
-		if (status == 416) {
-			n = snprintf(cr, sizeof(cr),
-			    "Content-Range: bytes */%lld\r\n",
-			    (long long)st->st_size);
-			xbuf_reserve(2048);
-			return send_mem(c, ri, 416, "text/html; charset=utf-8",
-			    xbuf, resp_error_page(416, NULL, xbuf, xcap), cr,
-			    (size_t)n, &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
-		}
-		return send_error(c, ri, 412, NULL,
-		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+	if (status == 412) {
+		next = send_error(c, ri, 412, NULL, ch);
+		goto out;
+	}
+	if (status == 416) {
+		n = snprintf(cr, sizeof(cr), "Content-Range: bytes */%lld\r\n",
+		    (long long)st->st_size);
+		xbuf_reserve(2048);
+		next = send_mem(c, ri, 416, "text/html; charset=utf-8", xbuf,
+		    resp_error_page(416, NULL, xbuf, xcap), cr, (size_t)n, ch);
+		goto out;
 	}
 	ri->status = status;
 	ri->delimited = 1;
@@ -690,34 +691,37 @@ send_file_response(struct conn *c, struct reqinfo *ri, struct vhost *vh,
 		    (long long)first, (long long)last, (long long)st->st_size);
 		resp_header(&r, "Content-Range", cr, (size_t)n);
 	}
-	if (vh->props.v[MB_P_HTTPCUSTOMHEADERS].len > 0)
-		resp_custom_headers(&r, vh->props.v[MB_P_HTTPCUSTOMHEADERS].str,
-		    vh->props.v[MB_P_HTTPCUSTOMHEADERS].len);
+	if (ch->len > 0)
+		resp_custom_headers(&r, ch->str, ch->len);
 	finish_head(&r, ri, &next);
 	mb_end(mb);
 	if (r.overflow) {
-		close(fd);
-		return NEXT_CLOSE;
+		next = NEXT_CLOSE;
+		goto out;
 	}
 	if (ri->req->meth == HP_M_HEAD)
 		count = 0;
+	ri->sent = (long long)r.len + (long long)count;
 	if (count > 0 && count <= (off_t)(r.cap - r.len)) {
 		/* Small: the body rides in the head's send. */
-		got = pread(fd, r.buf + r.len, (size_t)count, first);
-		if (got != count) {
-			close(fd);
-			return NEXT_CLOSE;
+		if (data != NULL)
+			memcpy(r.buf + r.len, data + first, (size_t)count);
+		else if (pread(fd, r.buf + r.len, (size_t)count, first) !=
+		    count) {
+			next = NEXT_CLOSE;
+			goto out;
 		}
 		r.len += (size_t)count;
 		count = 0;
 	}
 	if (send_all(c, r.buf, r.len, count ? MSG_MORE : 0) == -1 ||
-	    (count > 0 && send_file(c, fd, first, count) == -1)) {
+	    (count > 0 && (data != NULL ?
+	    send_all(c, data + first, (size_t)count, 0) :
+	    send_file(c, fd, first, count)) == -1))
+		next = NEXT_CLOSE;
+ out:
+	if (fd != -1)
 		close(fd);
-		return NEXT_CLOSE;
-	}
-	close(fd);
-	ri->sent = (long long)r.len + (long long)count;
 	return next;
 }
 
@@ -771,8 +775,8 @@ serve_dir(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
 			fd = vhost_openat(dfd, p, comma - p, &st);
 			if (fd != -1 && S_ISREG(st.st_mode)) {
 				close(dfd);
-				return send_file_response(c, ri, vh, fd, &st, p,
-				    comma - p);
+				return send_file_response(c, ri, vh, fd, &st,
+				    NULL, p, comma - p);
 			}
 			if (fd != -1)
 				close(fd);
@@ -897,6 +901,7 @@ static enum next
 handle(struct conn *c, const struct hp_request *req, size_t headlen,
     struct reqinfo *ri)
 {
+	const struct fc_entry *fe;
 	struct vhost	*vh;
 	static struct vhost vhs;
 	struct stat	 st;
@@ -975,6 +980,10 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 		return send_mem(c, ri, 200, NULL, "", 0,
 		    "Allow: GET, HEAD, OPTIONS\r\n", 27,
 		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+	if (pathbuf[plen - 1] != '/' &&
+	    (fe = fc_lookup(vh->root, vh->rel, vh->rellen)) != NULL)
+		return send_file_response(c, ri, vh, -1, &fe->st, fe->data,
+		    pathbuf, plen);
 	fd = vhost_open(vh->root, vh->rel, vh->rellen, &st);
 	if (fd == -1)
 		return send_error(c, ri, errno == EACCES ? 403 : 404, NULL,
@@ -986,7 +995,12 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 		return send_error(c, ri, 404, NULL,
 		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
 	}
-	return send_file_response(c, ri, vh, fd, &st, pathbuf, plen);
+	if ((fe = fc_store(vh->root, vh->rel, vh->rellen, fd, &st)) != NULL) {
+		close(fd);
+		return send_file_response(c, ri, vh, -1, &fe->st, fe->data,
+		    pathbuf, plen);
+	}
+	return send_file_response(c, ri, vh, fd, &st, NULL, pathbuf, plen);
 }
 
 static void
@@ -1176,6 +1190,7 @@ worker_main(int slot)
 			log_reopen();
 			accesslog_reopen();
 			vhost_flush();
+			fc_flush();
 		}
 		if (stopping())
 			break;

@@ -1017,7 +1017,7 @@ Test(mbctl, concurrent_writers)
 #define KILL_SITES	2500	/* 4 properties each: 10,000 */
 #define KILL_ROUNDS	20
 
-Test(mbctl, sigkill_during_import, .timeout = 110)
+Test(mbctl, sigkill_during_import)
 {
 	char	 file[PATH_MAX], base[PATH_MAX], line[256];
 	char	*before, *after, *now, *argv[MAXARGS];

@@ -10,8 +10,9 @@ mbctl="$build/mbctl -m $demo/metabase"
 
 rm -rf "$demo"
 mkdir -p "$demo/logs"
+demo=$(cd "$demo" && pwd)
 $mbctl init
-$mbctl set W3SVC/LogFileDirectory "$top/$demo/logs"
+$mbctl set W3SVC/LogFileDirectory "$demo/logs"
 $mbctl site create --id 1 --name localhost \
     --binding 127.0.0.1:8080:localhost --binding 127.0.0.1:8080: \
     --path "$top/www/localhost" >/dev/null
@@ -19,8 +20,8 @@ $mbctl site create --id 2 --name example.test \
     --binding 127.0.0.1:8080:example.test --path "$top/www/example.test" >/dev/null
 cat >"$demo/mbhttpd.conf" <<CONF
 # The demo's bootstrap file: everything else is in the metabase.
-metabase = "$top/$demo/metabase";
-pid_file = "$top/$demo/mbhttpd.pid";
+metabase = "$demo/metabase";
+pid_file = "$demo/mbhttpd.pid";
 CONF
 echo "demo metabase in $demo/metabase:"
 $mbctl site list

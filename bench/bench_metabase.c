@@ -1,0 +1,300 @@
+/*
+ * bench_metabase.c - what the metabase costs one request.
+ *
+ * A worker does this for every request before it can answer: renew its
+ * read snapshot (mb_begin), find the site from the local address, port
+ * and Host header (mb_site_find), read the site's ServerState, resolve
+ * every setting for the URL under the site's ROOT (mb_resolve), and end
+ * the snapshot (mb_end).  Time that for metabases of 10, 1,000 and 10,000
+ * sites, each with a binding ":8080:site<N>.test", a ROOT with a Path and
+ * a virtual directory ROOT/images, asking for random sites.
+ *
+ * The three metabases are open at once (they are different environments)
+ * and measured in turn, batch by batch, so that a noisy machine slows all
+ * three alike.  Lookups are timed BATCH at a time to keep the clock's own
+ * cost out; the figures are medians and 90th percentiles of the per-lookup
+ * time of each batch.
+ *
+ * Exits 1 when a median reaches BOUND_NS or when the largest metabase is
+ * slower than the smallest beyond GROWTH_FACTOR and GROWTH_SLACK_NS: a
+ * B-tree lookup grows with the logarithm of the number of keys, which from
+ * 10 to 10,000 sites adds a level or two, not a multiple.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "metabase.h"
+
+/* Lookups measured per metabase: enough for a stable p90. */
+#define LOOKUPS		200000
+/* Lookups per clock reading: the clock costs tens of nanoseconds. */
+#define BATCH		100
+#define NBATCH		(LOOKUPS / BATCH)
+/* Lookups per metabase before measuring: fault the maps in. */
+#define WARMUP		20000
+/* A request may spend this much on its settings: well under a syscall. */
+#define BOUND_NS	5000.0
+/* 10,000 sites may cost this much more than 10: log growth, some cache. */
+#define GROWTH_FACTOR	2.0
+#define GROWTH_SLACK_NS	500.0
+
+/* The URL every request asks for, below the site's ROOT. */
+#define URLPATH		"/images/logo.png"
+
+struct size {
+	unsigned	 nsites;
+	char		 dir[PATH_MAX];
+	struct mb	*mb;
+	double		 create_s;	/* to build it */
+	double		*per;		/* ns per lookup, one per batch */
+	double		 median, p90;
+};
+
+static struct size sizes[] = { { .nsites = 10 }, { .nsites = 1000 },
+    { .nsites = 10000 } };
+#define NSIZES	(sizeof(sizes) / sizeof(sizes[0]))
+
+static char	 tmp[1024];
+
+static void
+rm_rf(const char *path)
+{
+	struct stat	 st;
+	struct dirent	*de;
+	DIR		*d;
+	char		 sub[PATH_MAX];
+
+	if (lstat(path, &st) == -1)
+		return;
+	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (strcmp(de->d_name, ".") == 0 ||
+			    strcmp(de->d_name, "..") == 0)
+				continue;
+			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			rm_rf(sub);
+		}
+		closedir(d);
+		rmdir(path);
+	} else
+		unlink(path);
+}
+
+static void
+cleanup(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < NSIZES; i++) {
+		mb_close(sizes[i].mb);
+		sizes[i].mb = NULL;
+		free(sizes[i].per);
+		sizes[i].per = NULL;
+	}
+	if (tmp[0] != '\0')
+		rm_rf(tmp);
+}
+
+static void
+fail(const char *what, int rc, struct mb *mb)
+{
+	fprintf(stderr, "bench_metabase: %s: %s%s%s\n", what, mb_strerror(rc),
+	    mb != NULL && *mb_errdetail(mb) != '\0' ? ": " : "",
+	    mb != NULL ? mb_errdetail(mb) : "");
+	cleanup();
+	exit(2);
+}
+
+static double
+now_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* xorshift64*: cheap, and the same sequence on every run. */
+static uint64_t	 rng = 0x9e3779b97f4a7c15ULL;
+
+static uint32_t
+rand_below(uint32_t n)
+{
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return (uint32_t)((rng * 0x2545f4914f6cdd1dULL) >> 32) % n;
+}
+
+/* Build the metabase of s->nsites sites in one write transaction. */
+static void
+build(struct size *s)
+{
+	struct mb_value	 b;
+	char		 bind[64], name[32], path[64], key[64];
+	uint32_t	 i, id;
+	double		 t0;
+	int		 rc, n;
+
+	snprintf(s->dir, sizeof(s->dir), "%s/mb%u", tmp, s->nsites);
+	t0 = now_ns();
+	if ((rc = mb_open(&s->mb, s->dir, MB_CREATE)) != 0)
+		fail("cannot create metabase", rc, NULL);
+	if ((rc = mb_init(s->mb)) != 0)
+		fail("mb_init", rc, s->mb);
+	if ((rc = mb_write_begin(s->mb)) != 0)
+		fail("mb_write_begin", rc, s->mb);
+	for (i = 1; i <= s->nsites; i++) {
+		n = snprintf(bind, sizeof(bind), ":8080:site%u.test",
+		    (unsigned)i);
+		b.dword = 0;
+		b.str = bind;
+		b.len = (size_t)n + 1;
+		b.origin = 0;
+		snprintf(name, sizeof(name), "site%u", (unsigned)i);
+		snprintf(path, sizeof(path), "/srv/site%u", (unsigned)i);
+		/* An explicit id: finding the lowest free one is O(sites). */
+		id = i;
+		if ((rc = mb_site_create(s->mb, &id, name, &b, path)) != 0)
+			fail("mb_site_create", rc, s->mb);
+		snprintf(key, sizeof(key), "/LM/W3SVC/%u/ROOT/images",
+		    (unsigned)i);
+		if ((rc = mb_key_create(s->mb, key)) != 0)
+			fail("mb_key_create", rc, s->mb);
+	}
+	if ((rc = mb_write_commit(s->mb)) != 0)
+		fail("mb_write_commit", rc, s->mb);
+	mb_close(s->mb);
+	/* Measure a worker's handle: read-only, opened afresh. */
+	if ((rc = mb_open(&s->mb, s->dir, MB_RDONLY)) != 0)
+		fail("cannot open metabase", rc, NULL);
+	s->create_s = (now_ns() - t0) / 1e9;
+	if ((s->per = calloc(NBATCH, sizeof(*s->per))) == NULL)
+		fail("calloc", ENOMEM, NULL);
+}
+
+/*
+ * One request's settings for site want, asked for by Host header host.
+ * Returns 0, or -1 when an answer is wrong.
+ */
+static int
+lookup(struct mb *mb, const char *host, size_t hostlen, uint32_t want)
+{
+	struct mb_props	 pr;
+	struct mb_value	 state;
+	char		 path[MB_MAXPATH + 1];
+	uint32_t	 id;
+	size_t		 keylen;
+	int		 n, bad;
+
+	if (mb_begin(mb) != 0)
+		return -1;
+	bad = mb_site_find(mb, "127.0.0.1", 8080, host, hostlen, &id) != 0 ||
+	    id != want;
+	if (!bad) {
+		n = snprintf(path, sizeof(path), "/LM/W3SVC/%u", (unsigned)id);
+		bad = mb_prop_get(mb, path, &mb_schema[MB_P_SERVERSTATE],
+		    &state) != 0 || state.dword != MB_STATE_STARTED;
+		memcpy(path + n, "/ROOT" URLPATH, sizeof("/ROOT" URLPATH));
+		bad = bad || mb_resolve(mb, path,
+		    n + sizeof("/ROOT" URLPATH) - 1, &pr, &keylen) != 0 ||
+		    keylen != n + sizeof("/ROOT/images") - 1 ||
+		    pr.v[MB_P_PATH].origin != n + (int)sizeof("/ROOT") - 1;
+	}
+	mb_end(mb);
+	return bad ? -1 : 0;
+}
+
+/* Time one batch of random lookups on s; returns ns per lookup. */
+static double
+batch(struct size *s)
+{
+	char		 host[BATCH][32];
+	size_t		 hostlen[BATCH];
+	uint32_t	 want[BATCH];
+	double		 t0, t1;
+	int		 i, bad = 0;
+
+	/* Choose the requests before the clock starts. */
+	for (i = 0; i < BATCH; i++) {
+		want[i] = 1 + rand_below(s->nsites);
+		hostlen[i] = (size_t)snprintf(host[i], sizeof(host[i]),
+		    "site%u.test", (unsigned)want[i]);
+	}
+	t0 = now_ns();
+	for (i = 0; i < BATCH; i++)
+		bad |= lookup(s->mb, host[i], hostlen[i], want[i]);
+	t1 = now_ns();
+	if (bad)
+		fail("a lookup gave a wrong answer", MB_DAMAGED, s->mb);
+	return (t1 - t0) / BATCH;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double	 x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int
+main(void)
+{
+	const char	*t = getenv("TMPDIR");
+	size_t		 i;
+	int		 r, ok_bound = 1, ok_growth;
+	double		 limit;
+
+	snprintf(tmp, sizeof(tmp), "%s/bench_metabase.XXXXXX",
+	    t != NULL && *t != '\0' ? t : "/tmp");
+	if (mkdtemp(tmp) == NULL) {
+		fprintf(stderr, "bench_metabase: cannot create '%s': %s\n",
+		    tmp, strerror(errno));
+		return 2;
+	}
+	for (i = 0; i < NSIZES; i++)
+		build(&sizes[i]);
+	for (r = 0; r < WARMUP / BATCH; r++)
+		for (i = 0; i < NSIZES; i++)
+			(void)batch(&sizes[i]);
+	for (r = 0; r < NBATCH; r++)
+		for (i = 0; i < NSIZES; i++)
+			sizes[i].per[r] = batch(&sizes[i]);
+
+	printf("one request's settings: mb_begin + mb_site_find + ServerState"
+	    " + mb_resolve + mb_end\n");
+	printf("%d random lookups per metabase, timed %d at a time\n\n",
+	    LOOKUPS, BATCH);
+	printf("%-10s %12s %12s %12s\n", "sites", "median", "p90", "build");
+	for (i = 0; i < NSIZES; i++) {
+		qsort(sizes[i].per, NBATCH, sizeof(double), cmp_double);
+		sizes[i].median = sizes[i].per[NBATCH / 2];
+		sizes[i].p90 = sizes[i].per[NBATCH * 9 / 10];
+		printf("%-10u %9.2f us %9.2f us %10.2f s\n", sizes[i].nsites,
+		    sizes[i].median / 1000, sizes[i].p90 / 1000,
+		    sizes[i].create_s);
+		if (sizes[i].median >= BOUND_NS)
+			ok_bound = 0;
+	}
+	limit = GROWTH_FACTOR * sizes[0].median + GROWTH_SLACK_NS;
+	ok_growth = sizes[NSIZES - 1].median <= limit;
+	printf("\nverdict: %s: median under %.0f us at every size (largest"
+	    " %.2f us); %s: %u sites cost %.2fx %u sites (limit %.2f us)\n",
+	    ok_bound ? "PASS" : "FAIL", BOUND_NS / 1000,
+	    sizes[NSIZES - 1].median / 1000, ok_growth ? "PASS" : "FAIL",
+	    sizes[NSIZES - 1].nsites,
+	    sizes[NSIZES - 1].median / sizes[0].median, sizes[0].nsites,
+	    limit / 1000);
+	cleanup();
+	return ok_bound && ok_growth ? 0 : 1;
+}

@@ -1,0 +1,1231 @@
+/*
+ * test_server.c - the real mbhttpd over the wire: each test gets its own
+ * metabase in a temporary directory, three sites (alpha.test and
+ * beta.test told apart by Host header on one port, gamma on a second
+ * port), and its own server started with -F.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "mbt.h"
+
+/* Bounds on waits: generous, the machines are shared. */
+#define RUN_TIMEOUT_MS		15000	/* mbhttpd -t, or failing to start */
+#define LOG_TIMEOUT_MS		10000	/* an access log line to appear */
+#define RESPAWN_TIMEOUT_MS	20000	/* a killed worker to be replaced */
+#define STOP_TIMEOUT_MS		10000	/* the master to stop on SIGTERM */
+
+static struct mbt_env	 env;
+
+/*
+ * Helpers.
+ */
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec	 ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static void
+check_len(int n, size_t len)
+{
+	cr_assert(n >= 0 && (size_t)n < len, "string too long for %zu", len);
+}
+
+/* snprintf(3) that must not truncate. */
+#define xsnprintf(buf, len, ...)					\
+	check_len(snprintf((buf), (len), __VA_ARGS__), (len))
+
+/* Run mbctl, which must succeed. */
+#define MBCTL(...)							\
+	cr_assert_eq(mbt_mbctl(&env, NULL, 0, __VA_ARGS__, NULL), 0,	\
+	    "mbctl failed")
+
+/* A file below the test's www directory. */
+static void
+www_file(const char *rel, const char *content)
+{
+	char	 path[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/%s", env.www, rel);
+	cr_assert_eq(mbt_write_file(path, content), 0, "cannot write %s: %s",
+	    path, strerror(errno));
+}
+
+static void
+www_mkdir(const char *rel)
+{
+	char	 path[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/%s", env.www, rel);
+	cr_assert(mkdir(path, 0755) == 0 || errno == EEXIST,
+	    "cannot create %s: %s", path, strerror(errno));
+}
+
+static void
+www_symlink(const char *target, const char *rel)
+{
+	char	 path[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/%s", env.www, rel);
+	cr_assert_eq(symlink(target, path), 0, "symlink %s: %s", path,
+	    strerror(errno));
+}
+
+static void
+start(void)
+{
+	cr_assert_eq(mbt_start(&env, NULL), 0, "mbhttpd did not start");
+}
+
+/* GET path from site host on port, with Connection: close. */
+static void
+get(struct mbt_resp *r, unsigned port, const char *host, const char *path)
+{
+	char	 req[4096];
+
+	xsnprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Connection: close\r\n\r\n", path, host);
+	cr_assert_eq(mbt_request(port, req, r), 0,
+	    "no response to GET %s (Host: %s)", path, host);
+}
+
+/* Send raw and read the answer, which must come. */
+static void
+raw(struct mbt_resp *r, unsigned port, const char *req)
+{
+	cr_assert_eq(mbt_request(port, req, r), 0, "no response to %.60s",
+	    req);
+}
+
+static void
+expect_status(const struct mbt_resp *r, int status)
+{
+	cr_assert_eq(r->status, status, "status %d, expected %d; head:\n%s",
+	    r->status, status, r->head);
+}
+
+/* The status and the exact body of GET path on site host. */
+static void
+expect_get(unsigned port, const char *host, const char *path, int status,
+    const char *body)
+{
+	struct mbt_resp	 r;
+
+	get(&r, port, host, path);
+	cr_assert_eq(r.status, status,
+	    "GET %s (Host: %s): status %d, expected %d; head:\n%s", path,
+	    host, r.status, status, r.head);
+	if (body != NULL)
+		cr_assert_str_eq(r.body, body, "GET %s (Host: %s): body", path,
+		    host);
+	mbt_resp_free(&r);
+}
+
+static int
+count_char(const char *s, char c)
+{
+	int	 n = 0;
+
+	for (; *s != '\0'; s++)
+		n += *s == c;
+	return n;
+}
+
+/*
+ * Run argv (argv[0] a path) with stdout and stderr into out and err,
+ * bounded: its exit status, or -1 if it did not exit in time (it and its
+ * group are then killed).
+ */
+static int
+run(const char *const argv[], char *out, size_t outlen, char *err,
+    size_t errlen)
+{
+	struct pollfd	 p[2];
+	char		*bufs[2] = { out, err };
+	size_t		 lens[2] = { outlen, errlen }, got[2] = { 0, 0 };
+	long long	 deadline = now_ms() + RUN_TIMEOUT_MS;
+	pid_t		 pid, r;
+	int		 po[2], pe[2], status, i, nopen = 2;
+
+	out[0] = err[0] = '\0';
+	cr_assert_eq(pipe(po), 0);
+	cr_assert_eq(pipe(pe), 0);
+	fflush(NULL);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		int	 null = open("/dev/null", O_RDONLY);
+
+		setpgid(0, 0);
+		if (null != -1)
+			dup2(null, STDIN_FILENO);
+		dup2(po[1], STDOUT_FILENO);
+		dup2(pe[1], STDERR_FILENO);
+		for (i = 3; i < 1024; i++)
+			close(i);
+		unsetenv("MBHTTPD_METABASE");
+		unsetenv("MBHTTPD_CONF");
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(po[1]);
+	close(pe[1]);
+	p[0].fd = po[0];
+	p[1].fd = pe[0];
+	while (nopen > 0 && now_ms() < deadline) {
+		p[0].events = p[1].events = POLLIN;
+		if (poll(p, 2, (int)(deadline - now_ms())) <= 0)
+			continue;
+		for (i = 0; i < 2; i++) {
+			char	 tmp[4096];
+			ssize_t	 n;
+			size_t	 take;
+
+			if (p[i].fd == -1 || p[i].revents == 0)
+				continue;
+			n = read(p[i].fd, tmp, sizeof(tmp));
+			if (n <= 0) {
+				p[i].fd = -1;
+				nopen--;
+				continue;
+			}
+			take = (size_t)n;
+			if (take > lens[i] - 1 - got[i])
+				take = lens[i] - 1 - got[i];
+			memcpy(bufs[i] + got[i], tmp, take);
+			got[i] += take;
+			bufs[i][got[i]] = '\0';
+		}
+	}
+	close(po[0]);
+	close(pe[0]);
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (now_ms() >= deadline) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		sleep_ms(20);
+	}
+	kill(-pid, SIGKILL);	/* workers, should any be left */
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* A bootstrap file as mbt_start() writes it, but for metabase mb. */
+static void
+write_conf(const char *path, const char *mb)
+{
+	char	 buf[4 * PATH_MAX];
+
+	xsnprintf(buf, sizeof(buf), "metabase = \"%s\";\n"
+	    "pid_file = \"%s/test.pid\";\n%s", mb, env.dir,
+	    geteuid() == 0 ? "user = \"root\";\ngroup = \"root\";\n" : "");
+	cr_assert_eq(mbt_write_file(path, buf), 0);
+}
+
+/*
+ * Fixture: three sites, a small pool.
+ */
+
+static void
+setup(void)
+{
+	char	 b[64];
+
+	cr_assert_eq(mbt_setup(&env), 0, "mbt_setup failed");
+	xsnprintf(b, sizeof(b), "127.0.0.1:%u:alpha.test", env.port);
+	cr_assert_eq(mbt_site(&env, 1, "alpha", b), 0);
+	xsnprintf(b, sizeof(b), "127.0.0.1:%u:beta.test", env.port);
+	cr_assert_eq(mbt_site(&env, 2, "beta", b), 0);
+	xsnprintf(b, sizeof(b), "127.0.0.1:%u:", env.port2);
+	cr_assert_eq(mbt_site(&env, 3, "gamma", b), 0);
+	/* Many servers run at once: two idle workers each are enough. */
+	MBCTL("set", "W3SVC/MinSpareWorkers", "2");
+	MBCTL("set", "W3SVC/MaxSpareWorkers", "4");
+	MBCTL("set", "W3SVC/MaxWorkers", "8");
+}
+
+static void
+teardown(void)
+{
+	mbt_teardown(&env);
+}
+
+TestSuite(server, .init = setup, .fini = teardown, .timeout = 90);
+
+/*
+ * Sites.
+ */
+
+Test(server, host_header_picks_the_site)
+{
+	char	 h[64];
+
+	start();
+	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+	expect_get(env.port, "beta.test", "/", 200, "site beta\n");
+	expect_get(env.port, "BETA.Test", "/index.html", 200, "site beta\n");
+	xsnprintf(h, sizeof(h), "alpha.test:%u", env.port);
+	expect_get(env.port, h, "/", 200, "site alpha\n");
+	/* The third site takes any host on the second port. */
+	expect_get(env.port2, "gamma.test", "/", 200, "site gamma\n");
+	expect_get(env.port2, "alpha.test", "/", 200, "site gamma\n");
+}
+
+Test(server, unknown_host_is_400_invalid_hostname)
+{
+	struct mbt_resp	 r;
+
+	start();
+	get(&r, env.port, "nobody.test", "/");
+	expect_status(&r, 400);
+	cr_assert_not_null(strstr(r.body, "Invalid Hostname"), "body: %s",
+	    r.body);
+	mbt_resp_free(&r);
+}
+
+Test(server, stopped_site_is_503_until_started)
+{
+	start();
+	expect_get(env.port, "beta.test", "/", 200, "site beta\n");
+	MBCTL("site", "stop", "2");
+	expect_get(env.port, "beta.test", "/", 503, NULL);
+	/* Its neighbour on the same port goes on. */
+	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+	MBCTL("site", "start", "2");
+	expect_get(env.port, "beta.test", "/", 200, "site beta\n");
+}
+
+Test(server, custom_headers_stay_on_their_site)
+{
+	struct mbt_resp	 r;
+	const char	*v;
+
+	MBCTL("set", "W3SVC/1/HttpCustomHeaders", "X-Mbt-Test: alpha only");
+	start();
+	get(&r, env.port, "alpha.test", "/");
+	expect_status(&r, 200);
+	v = mbt_header(&r, "X-Mbt-Test");
+	cr_assert_not_null(v, "no X-Mbt-Test in:\n%s", r.head);
+	cr_assert_str_eq(v, "alpha only");
+	mbt_resp_free(&r);
+	get(&r, env.port, "alpha.test", "/missing.html");
+	expect_status(&r, 404);
+	cr_assert_not_null(mbt_header(&r, "X-Mbt-Test"), "404:\n%s", r.head);
+	mbt_resp_free(&r);
+	get(&r, env.port, "beta.test", "/");
+	expect_status(&r, 200);
+	cr_assert_null(mbt_header(&r, "X-Mbt-Test"), "beta has it:\n%s",
+	    r.head);
+	mbt_resp_free(&r);
+}
+
+/*
+ * Folders.
+ */
+
+Test(server, default_documents_in_order)
+{
+	www_file("alpha/docs/first.htm", "first\n");
+	www_file("alpha/docs/second.htm", "second\n");
+	MBCTL("set", "W3SVC/1/DefaultDoc", "missing.htm,second.htm,first.htm");
+	start();
+	expect_get(env.port, "alpha.test", "/docs/", 200, "second\n");
+	/* A change applies at the next request. */
+	MBCTL("set", "W3SVC/1/DefaultDoc", "first.htm,second.htm");
+	expect_get(env.port, "alpha.test", "/docs/", 200, "first\n");
+	/* Without EnableDefaultDoc, and no browsing: 403. */
+	MBCTL("set", "W3SVC/1/DirBrowseFlags", "0");
+	expect_get(env.port, "alpha.test", "/docs/", 403, NULL);
+	expect_get(env.port, "alpha.test", "/docs/first.htm", 200, "first\n");
+}
+
+Test(server, folder_without_slash_is_301)
+{
+	struct mbt_resp	 r;
+	const char	*loc;
+	size_t		 n;
+
+	www_file("alpha/sub/index.html", "sub\n");
+	start();
+	get(&r, env.port, "alpha.test", "/sub");
+	expect_status(&r, 301);
+	loc = mbt_header(&r, "Location");
+	cr_assert_not_null(loc, "no Location in:\n%s", r.head);
+	n = strlen(loc);
+	cr_assert(n >= 5 && strcmp(loc + n - 5, "/sub/") == 0 &&
+	    strncmp(loc, "//", 2) != 0, "Location: %s", loc);
+	mbt_resp_free(&r);
+	get(&r, env.port, "alpha.test", "/sub?x=1");
+	expect_status(&r, 301);
+	loc = mbt_header(&r, "Location");
+	cr_assert_not_null(loc);
+	n = strlen(loc);
+	cr_assert(n >= 9 && strcmp(loc + n - 9, "/sub/?x=1") == 0,
+	    "Location: %s", loc);
+	mbt_resp_free(&r);
+	expect_get(env.port, "alpha.test", "/sub/", 200, "sub\n");
+}
+
+Test(server, folder_without_default_doc_is_403)
+{
+	www_file("alpha/nodoc/not-a-default.txt", "x\n");
+	www_mkdir("alpha/empty");
+	start();
+	expect_get(env.port, "alpha.test", "/nodoc/", 403, NULL);
+	expect_get(env.port, "alpha.test", "/empty/", 403, NULL);
+}
+
+Test(server, directory_listing_escapes_names)
+{
+	struct mbt_resp	 r;
+
+	www_file("alpha/files/a&b<c>.txt", "1\n");
+	www_file("alpha/files/sp ace.txt", "2\n");
+	www_file("alpha/files/inner/x.txt", "3\n");
+	MBCTL("create", "W3SVC/1/ROOT/files");
+	MBCTL("set", "W3SVC/1/ROOT/files/DirBrowseFlags",
+	    "EnableDirBrowsing|DirBrowseShowSize");
+	start();
+	get(&r, env.port, "alpha.test", "/files/");
+	expect_status(&r, 200);
+	cr_assert_not_null(strstr(r.body, "a&amp;b&lt;c&gt;.txt"), "body:\n%s",
+	    r.body);
+	cr_assert_null(strstr(r.body, "<c>"), "unescaped name:\n%s", r.body);
+	cr_assert_not_null(strstr(r.body, "sp%20ace.txt"), "body:\n%s",
+	    r.body);
+	cr_assert_not_null(strstr(r.body, "inner/"), "body:\n%s", r.body);
+	mbt_resp_free(&r);
+	/* Browsing is on for that folder only. */
+	www_file("alpha/other/y.txt", "4\n");
+	expect_get(env.port, "alpha.test", "/other/", 403, NULL);
+}
+
+Test(server, access_flags_zero_is_403)
+{
+	www_file("alpha/private/x.html", "private\n");
+	MBCTL("create", "W3SVC/1/ROOT/private");
+	MBCTL("set", "W3SVC/1/ROOT/private/AccessFlags", "0");
+	start();
+	expect_get(env.port, "alpha.test", "/private/x.html", 403, NULL);
+	expect_get(env.port, "alpha.test", "/private/", 403, NULL);
+	expect_get(env.port, "alpha.test", "/index.html", 200, "site alpha\n");
+}
+
+Test(server, missing_file_is_404)
+{
+	start();
+	expect_get(env.port, "alpha.test", "/nope.html", 404, NULL);
+	expect_get(env.port, "alpha.test", "/nope/", 404, NULL);
+	expect_get(env.port, "alpha.test", "/index.html/", 404, NULL);
+}
+
+/*
+ * Conditional requests, ranges, HEAD.
+ */
+
+Test(server, if_none_match_and_if_modified_since_give_304)
+{
+	struct mbt_resp	 r;
+	char		 etag[256], lm[128], req[1024];
+
+	start();
+	get(&r, env.port, "alpha.test", "/index.html");
+	expect_status(&r, 200);
+	cr_assert_not_null(mbt_header(&r, "ETag"), "head:\n%s", r.head);
+	xsnprintf(etag, sizeof(etag), "%s", mbt_header(&r, "ETag"));
+	cr_assert_not_null(mbt_header(&r, "Last-Modified"));
+	xsnprintf(lm, sizeof(lm), "%s", mbt_header(&r, "Last-Modified"));
+	mbt_resp_free(&r);
+
+	xsnprintf(req, sizeof(req), "GET /index.html HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nIf-None-Match: %s\r\nConnection: close\r\n"
+	    "\r\n", etag);
+	raw(&r, env.port, req);
+	expect_status(&r, 304);
+	cr_assert_eq(r.bodylen, 0);
+	cr_assert_not_null(mbt_header(&r, "ETag"));
+	cr_assert_str_eq(mbt_header(&r, "ETag"), etag);
+	mbt_resp_free(&r);
+
+	xsnprintf(req, sizeof(req), "GET /index.html HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nIf-Modified-Since: %s\r\n"
+	    "Connection: close\r\n\r\n", lm);
+	raw(&r, env.port, req);
+	expect_status(&r, 304);
+	cr_assert_eq(r.bodylen, 0);
+	mbt_resp_free(&r);
+
+	/* Changed since 1994: the file comes. */
+	raw(&r, env.port, "GET /index.html HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+	    "Connection: close\r\n\r\n");
+	expect_status(&r, 200);
+	cr_assert_str_eq(r.body, "site alpha\n");
+	mbt_resp_free(&r);
+
+	/* Another tag: the file comes. */
+	raw(&r, env.port, "GET /index.html HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "If-None-Match: \"nothing-like-it\"\r\nConnection: close\r\n\r\n");
+	expect_status(&r, 200);
+	mbt_resp_free(&r);
+}
+
+Test(server, range_gives_206_and_unsatisfiable_416)
+{
+	struct mbt_resp	 r;
+
+	www_file("alpha/range.txt", "0123456789abcdef");
+	start();
+	raw(&r, env.port, "GET /range.txt HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Range: bytes=0-3\r\nConnection: close\r\n\r\n");
+	expect_status(&r, 206);
+	cr_assert_not_null(mbt_header(&r, "Content-Range"), "head:\n%s",
+	    r.head);
+	cr_assert_str_eq(mbt_header(&r, "Content-Range"), "bytes 0-3/16");
+	cr_assert_str_eq(mbt_header(&r, "Content-Length"), "4");
+	cr_assert_eq(r.bodylen, 4);
+	cr_assert_eq(memcmp(r.body, "0123", 4), 0, "body %s", r.body);
+	mbt_resp_free(&r);
+
+	raw(&r, env.port, "GET /range.txt HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Range: bytes=10-\r\nConnection: close\r\n\r\n");
+	expect_status(&r, 206);
+	cr_assert_str_eq(r.body, "abcdef");
+	mbt_resp_free(&r);
+
+	raw(&r, env.port, "GET /range.txt HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Range: bytes=100-200\r\nConnection: close\r\n\r\n");
+	expect_status(&r, 416);
+	cr_assert_not_null(mbt_header(&r, "Content-Range"), "head:\n%s",
+	    r.head);
+	cr_assert_str_eq(mbt_header(&r, "Content-Range"), "bytes */16");
+	mbt_resp_free(&r);
+}
+
+Test(server, head_has_the_get_headers_and_no_body)
+{
+	static const char *const same[] = { "Content-Length",
+	    "Content-Type", "ETag", "Last-Modified" };
+	struct mbt_resp	 h, g;
+	char		 hv[256];
+	size_t		 i;
+	int		 fd;
+
+	start();
+	/* Both on one connection: a body after HEAD would break the GET. */
+	fd = mbt_connect(env.port);
+	cr_assert_neq(fd, -1);
+	cr_assert_eq(mbt_send(fd, "HEAD /index.html HTTP/1.1\r\n"
+	    "Host: alpha.test\r\n\r\nGET /index.html HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nConnection: close\r\n\r\n"), 0);
+	cr_assert_eq(mbt_read_response(fd, &h, 1), 0);
+	expect_status(&h, 200);
+	cr_assert_eq(mbt_read_response(fd, &g, 0), 0,
+	    "no GET response after HEAD (a body after the HEAD answer?)");
+	expect_status(&g, 200);
+	cr_assert_str_eq(g.body, "site alpha\n");
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		cr_assert_not_null(mbt_header(&h, same[i]), "HEAD lacks %s",
+		    same[i]);
+		xsnprintf(hv, sizeof(hv), "%s", mbt_header(&h, same[i]));
+		cr_assert_not_null(mbt_header(&g, same[i]));
+		cr_assert_str_eq(hv, mbt_header(&g, same[i]), "%s differs",
+		    same[i]);
+	}
+	cr_assert_eq(mbt_closed(fd, 5000), 1, "bytes after the GET");
+	mbt_close(fd);
+	mbt_resp_free(&h);
+	mbt_resp_free(&g);
+}
+
+/*
+ * Methods and malformed requests.
+ */
+
+Test(server, post_and_delete_are_405_with_allow)
+{
+	struct mbt_resp	 r;
+	const char	*allow;
+
+	start();
+	raw(&r, env.port, "POST /index.html HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Content-Length: 3\r\nConnection: close\r\n\r\nabc");
+	expect_status(&r, 405);
+	allow = mbt_header(&r, "Allow");
+	cr_assert_not_null(allow, "no Allow in:\n%s", r.head);
+	cr_assert_not_null(strstr(allow, "GET"), "Allow: %s", allow);
+	cr_assert_null(strstr(allow, "POST"), "Allow: %s", allow);
+	mbt_resp_free(&r);
+	raw(&r, env.port, "DELETE /index.html HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n");
+	expect_status(&r, 405);
+	cr_assert_not_null(mbt_header(&r, "Allow"));
+	mbt_resp_free(&r);
+}
+
+Test(server, unknown_method_is_501)
+{
+	struct mbt_resp	 r;
+
+	start();
+	raw(&r, env.port, "BREW /index.html HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n");
+	expect_status(&r, 501);
+	mbt_resp_free(&r);
+}
+
+Test(server, http11_without_host_is_400)
+{
+	struct mbt_resp	 r;
+
+	start();
+	raw(&r, env.port, "GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+	expect_status(&r, 400);
+	mbt_resp_free(&r);
+}
+
+Test(server, long_request_line_is_414)
+{
+	struct mbt_resp	 r;
+	char		*req;
+	size_t		 n = 9 * 1024;
+
+	start();
+	req = malloc(n + 128);
+	cr_assert_not_null(req);
+	memcpy(req, "GET /", 5);
+	memset(req + 5, 'a', n);
+	xsnprintf(req + 5 + n, 123, " HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n");
+	raw(&r, env.port, req);
+	free(req);
+	expect_status(&r, 414);
+	mbt_resp_free(&r);
+}
+
+Test(server, too_many_header_fields_is_431)
+{
+	struct mbt_resp	 r;
+	char		 req[8192];
+	size_t		 n;
+	int		 i;
+
+	start();
+	xsnprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n");
+	n = strlen(req);
+	/* 101 fields in all. */
+	for (i = 0; i < 99; i++) {
+		xsnprintf(req + n, sizeof(req) - n, "X-Field-%d: v\r\n", i);
+		n += strlen(req + n);
+	}
+	xsnprintf(req + n, sizeof(req) - n, "\r\n");
+	raw(&r, env.port, req);
+	expect_status(&r, 431);
+	mbt_resp_free(&r);
+}
+
+Test(server, http2_request_line_is_505)
+{
+	struct mbt_resp	 r;
+
+	start();
+	raw(&r, env.port, "GET / HTTP/2.0\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n");
+	expect_status(&r, 505);
+	mbt_resp_free(&r);
+}
+
+Test(server, absolute_form_target_names_the_site)
+{
+	char	 req[512];
+	struct mbt_resp	 r;
+
+	start();
+	/* RFC 9112 3.2.2: the target's authority wins over Host. */
+	raw(&r, env.port, "GET http://beta.test/ HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nConnection: close\r\n\r\n");
+	expect_status(&r, 200);
+	cr_assert_str_eq(r.body, "site beta\n");
+	mbt_resp_free(&r);
+	xsnprintf(req, sizeof(req), "GET http://alpha.test:%u/index.html "
+	    "HTTP/1.1\r\nHost: alpha.test\r\nConnection: close\r\n\r\n",
+	    env.port);
+	raw(&r, env.port, req);
+	expect_status(&r, 200);
+	cr_assert_str_eq(r.body, "site alpha\n");
+	mbt_resp_free(&r);
+}
+
+Test(server, pipelined_requests_are_answered_in_order)
+{
+	struct mbt_resp	 a, b, c;
+	int		 fd;
+
+	www_file("alpha/two.txt", "two\n");
+	start();
+	fd = mbt_connect(env.port);
+	cr_assert_neq(fd, -1);
+	cr_assert_eq(mbt_send(fd, "GET /index.html HTTP/1.1\r\n"
+	    "Host: alpha.test\r\n\r\nGET /two.txt HTTP/1.1\r\n"
+	    "Host: alpha.test\r\n\r\nGET / HTTP/1.1\r\nHost: beta.test\r\n"
+	    "Connection: close\r\n\r\n"), 0);
+	cr_assert_eq(mbt_read_response(fd, &a, 0), 0);
+	cr_assert_eq(mbt_read_response(fd, &b, 0), 0);
+	cr_assert_eq(mbt_read_response(fd, &c, 0), 0);
+	expect_status(&a, 200);
+	expect_status(&b, 200);
+	expect_status(&c, 200);
+	cr_assert_str_eq(a.body, "site alpha\n");
+	cr_assert_str_eq(b.body, "two\n");
+	cr_assert_str_eq(c.body, "site beta\n");
+	cr_assert_eq(mbt_closed(fd, 5000), 1);
+	mbt_close(fd);
+	mbt_resp_free(&a);
+	mbt_resp_free(&b);
+	mbt_resp_free(&c);
+}
+
+/*
+ * Content types.
+ */
+
+Test(server, mime_types_from_mimemap_and_site_override)
+{
+	struct mbt_resp	 r;
+	const char	*ct;
+
+	www_file("alpha/style.css", "body {}\n");
+	www_file("alpha/img.png", "PNG");
+	www_file("beta/style.css", "body {}\n");
+	MBCTL("set", "W3SVC/2/MimeMap", ".css,text/x-beta-css");
+	start();
+	get(&r, env.port, "alpha.test", "/style.css");
+	expect_status(&r, 200);
+	ct = mbt_header(&r, "Content-Type");
+	cr_assert(ct != NULL && strncmp(ct, "text/css", 8) == 0,
+	    "Content-Type: %s", ct ? ct : "(none)");
+	mbt_resp_free(&r);
+	get(&r, env.port, "alpha.test", "/img.png");
+	expect_status(&r, 200);
+	ct = mbt_header(&r, "Content-Type");
+	cr_assert(ct != NULL && strcmp(ct, "image/png") == 0,
+	    "Content-Type: %s", ct ? ct : "(none)");
+	mbt_resp_free(&r);
+	get(&r, env.port, "beta.test", "/style.css");
+	expect_status(&r, 200);
+	ct = mbt_header(&r, "Content-Type");
+	cr_assert(ct != NULL && strncmp(ct, "text/x-beta-css", 15) == 0,
+	    "Content-Type: %s", ct ? ct : "(none)");
+	mbt_resp_free(&r);
+}
+
+/*
+ * Nothing outside the site's folder, whatever the path.
+ */
+
+#define SECRET	"TOP-SECRET-mbt-outside-the-root"
+
+static void
+expect_refused(const char *req)
+{
+	struct mbt_resp	 r;
+
+	raw(&r, env.port, req);
+	cr_assert(r.status == 404 || r.status == 400,
+	    "%s: status %d, expected 404 or 400", req, r.status);
+	cr_assert_null(strstr(r.body, SECRET), "%s: leaked the secret", req);
+	cr_assert_null(strstr(r.body, "root:"), "%s: leaked /etc/passwd",
+	    req);
+	mbt_resp_free(&r);
+}
+
+Test(server, path_traversal_never_leaves_the_root)
+{
+	static const char *const paths[] = {
+		"/../../secret.txt",
+		"/../secret.txt",
+		"/a/../../../secret.txt",
+		"/%2e%2e/%2e%2e/secret.txt",
+		"/%2E%2E/%2E%2E/secret.txt",
+		"/.%2e/.%2e/secret.txt",
+		"/..%2f..%2fsecret.txt",
+		"/%2e%2e%2f%2e%2e%2fsecret.txt",
+		"/..%5c..%5csecret.txt",
+		"/index.html%00",
+		"/index.html%00.txt",
+		"/%00/../../secret.txt",
+		"/passwd-link",
+		"/secret-link",
+		"/outside-dir/secret.txt",
+		"/outside-dir/",
+		"/%2e%2e/%2e%2e/etc/passwd",
+		"/../../../../../../../../etc/passwd",
+	};
+	char	 path[PATH_MAX], req[1024];
+	size_t	 i;
+
+	xsnprintf(path, sizeof(path), "%s/secret.txt", env.dir);
+	cr_assert_eq(mbt_write_file(path, SECRET "\n"), 0);
+	www_symlink("/etc/passwd", "alpha/passwd-link");
+	www_symlink("../../secret.txt", "alpha/secret-link");
+	www_symlink(env.dir, "alpha/outside-dir");
+	www_symlink("index.html", "alpha/inside-link.html");
+	www_file("alpha/sub/page.html", "page\n");
+	www_symlink("sub", "alpha/sub-link");
+	MBCTL("set", "W3SVC/1/DirBrowseFlags", "EnableDirBrowsing");
+	start();
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		xsnprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n"
+		    "Host: alpha.test\r\nConnection: close\r\n\r\n", paths[i]);
+		expect_refused(req);
+	}
+	expect_refused("GET http://alpha.test/../../secret.txt HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nConnection: close\r\n\r\n");
+	/* Links that stay inside work. */
+	expect_get(env.port, "alpha.test", "/inside-link.html", 200,
+	    "site alpha\n");
+	expect_get(env.port, "alpha.test", "/sub-link/page.html", 200,
+	    "page\n");
+	/* A dot segment inside the root is fine. */
+	expect_get(env.port, "alpha.test", "/sub/../index.html", 200,
+	    "site alpha\n");
+}
+
+/*
+ * The access log.
+ */
+
+/* Read the whole file at path into a malloc'd string, or NULL. */
+static char *
+slurp(const char *path)
+{
+	struct stat	 st;
+	char		*buf;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || (buf = malloc((size_t)st.st_size + 1)) ==
+	    NULL) {
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+static void
+log_name(char *buf, size_t len, unsigned site, time_t t)
+{
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	xsnprintf(buf, len, "%s/W3SVC%u/ex%02d%02d%02d.log", env.logs, site,
+	    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* Request lines (not directives) in s. */
+static int
+count_entries(const char *s)
+{
+	int	 n = 0;
+
+	for (; *s != '\0'; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : "")
+		if (*s != '#' && *s != '\n')
+			n++;
+	return n;
+}
+
+/*
+ * Wait until site's log for the day of t0 or t1 (a test may cross
+ * midnight UTC) has at least n entries; its text, malloc'd.
+ */
+static char *
+wait_log(unsigned site, time_t t0, time_t t1, int n)
+{
+	char		 p0[PATH_MAX], p1[PATH_MAX];
+	char		*s = NULL;
+	long long	 deadline = now_ms() + LOG_TIMEOUT_MS;
+
+	log_name(p0, sizeof(p0), site, t0);
+	log_name(p1, sizeof(p1), site, t1);
+	for (;;) {
+		free(s);
+		if ((s = slurp(p0)) == NULL || count_entries(s) < n) {
+			free(s);
+			s = slurp(p1);
+		}
+		if (s != NULL && count_entries(s) >= n)
+			return s;
+		if (now_ms() >= deadline)
+			break;
+		sleep_ms(50);
+	}
+	cr_assert_fail("no %d entries in %s: %s", n, p1, s ? s : "(no file)");
+	return NULL;
+}
+
+/* The field named name of entry line, by the #Fields directive. */
+static int
+field(const char *fields, const char *line, const char *name, char *out,
+    size_t outlen)
+{
+	const char	*f = fields, *v = line;
+	size_t		 nl = strlen(name), len;
+
+	for (;;) {
+		len = strcspn(v, " \n");
+		if (strncmp(f, name, nl) == 0 && (f[nl] == ' ' ||
+		    f[nl] == '\n' || f[nl] == '\0')) {
+			if (len >= outlen)
+				return -1;
+			memcpy(out, v, len);
+			out[len] = '\0';
+			return 0;
+		}
+		f += strcspn(f, " \n");
+		v += len;
+		if (*f != ' ' || *v != ' ')
+			return -1;
+		f++;
+		v++;
+	}
+}
+
+Test(server, access_log_has_iis_directives_and_lines)
+{
+	static const char fields[] = "date time s-ip cs-method cs-uri-stem "
+	    "cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) "
+	    "sc-status sc-substatus sc-win32-status time-taken";
+	struct mbt_resp	 r;
+	char		 v[256], port[16], req[512];
+	char		*log, *line, *f, *l2;
+	time_t		 t0, t1;
+	struct tm	 tm;
+	int		 y, mo, d;
+
+	start();
+	t0 = time(NULL);
+	xsnprintf(req, sizeof(req), "GET /index.html?a=1 HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nUser-Agent: mbt test/1.0\r\n"
+	    "Connection: close\r\n\r\n");
+	raw(&r, env.port, req);
+	expect_status(&r, 200);
+	mbt_resp_free(&r);
+	/*
+	 * A worker logs after it has answered: wait for the line before
+	 * the next request, which another worker may serve.
+	 */
+	free(wait_log(1, t0, time(NULL), 1));
+	expect_get(env.port, "alpha.test", "/missing.html", 404, NULL);
+	expect_get(env.port, "beta.test", "/", 200, NULL);
+	log = wait_log(1, t0, time(NULL), 2);
+	t1 = time(NULL);
+
+	cr_assert_eq(strncmp(log, "#Software: mbhttpd", 18), 0, "log:\n%s",
+	    log);
+	cr_assert_not_null(strstr(log, "\n#Version: 1.0\n"), "log:\n%s", log);
+	line = strstr(log, "\n#Date: ");
+	cr_assert_not_null(line, "log:\n%s", log);
+	cr_assert_eq(sscanf(line, "\n#Date: %d-%d-%d", &y, &mo, &d), 3);
+	gmtime_r(&t0, &tm);
+	if (tm.tm_mday != d)
+		gmtime_r(&t1, &tm);
+	cr_assert(y == tm.tm_year + 1900 && mo == tm.tm_mon + 1 &&
+	    d == tm.tm_mday, "#Date %d-%d-%d is not today (UTC)", y, mo, d);
+	f = strstr(log, "\n#Fields: ");
+	cr_assert_not_null(f, "log:\n%s", log);
+	f += 10;
+	cr_assert_eq(strncmp(f, fields, strlen(fields)), 0,
+	    "#Fields: %.200s", f);
+	cr_assert_eq(f[strlen(fields)], '\n', "#Fields: %.200s", f);
+
+	/* The entries follow the directives, in order. */
+	line = strchr(f, '\n') + 1;
+	cr_assert_neq(*line, '#', "log:\n%s", log);
+	xsnprintf(port, sizeof(port), "%u", env.port);
+	cr_assert_eq(field(fields, line, "cs-method", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "GET");
+	cr_assert_eq(field(fields, line, "cs-uri-stem", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "/index.html");
+	cr_assert_eq(field(fields, line, "cs-uri-query", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "a=1");
+	cr_assert_eq(field(fields, line, "sc-status", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "200");
+	cr_assert_eq(field(fields, line, "s-port", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, port);
+	cr_assert_eq(field(fields, line, "c-ip", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "127.0.0.1");
+	cr_assert_eq(field(fields, line, "cs(User-Agent)", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "mbt+test/1.0");
+	cr_assert_eq(field(fields, line, "cs(Referer)", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "-");
+	cr_assert_eq(field(fields, line, "date", v, sizeof(v)), 0);
+	cr_assert_eq(strlen(v), 10, "date %s", v);
+
+	l2 = strchr(line, '\n');
+	cr_assert_not_null(l2);
+	l2++;
+	cr_assert_eq(field(fields, l2, "cs-uri-stem", v, sizeof(v)), 0,
+	    "log:\n%s", log);
+	cr_assert_str_eq(v, "/missing.html");
+	cr_assert_eq(field(fields, l2, "sc-status", v, sizeof(v)), 0);
+	cr_assert_str_eq(v, "404");
+	cr_assert_eq(count_entries(log), 2, "beta's line in alpha's log:\n%s",
+	    log);
+	free(log);
+
+	/* Site 2 has a log of its own. */
+	log = wait_log(2, t0, time(NULL), 1);
+	cr_assert_eq(count_entries(log), 1, "log 2:\n%s", log);
+	free(log);
+}
+
+/*
+ * Processes.
+ */
+
+static int
+in_list(pid_t p, const pid_t *l, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (l[i] == p)
+			return 1;
+	return 0;
+}
+
+/* Wait for the pool to have at least n workers; how many it has. */
+static size_t
+wait_workers(pid_t *pids, size_t max, size_t n)
+{
+	long long	 deadline = now_ms() + RESPAWN_TIMEOUT_MS;
+	size_t		 got;
+
+	for (;;) {
+		got = mbt_workers(&env, pids, max);
+		if (got >= n || now_ms() >= deadline)
+			return got;
+		sleep_ms(50);
+	}
+}
+
+Test(server, killed_worker_is_replaced)
+{
+	pid_t		 before[64], after[64], victim;
+	size_t		 nb, na, i;
+	long long	 deadline;
+	int		 replaced = 0;
+
+	start();
+	nb = wait_workers(before, 64, 2);
+	cr_assert_geq(nb, 2, "only %zu workers", nb);
+	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+	victim = before[0];
+	cr_assert_eq(kill(victim, SIGKILL), 0);
+	deadline = now_ms() + RESPAWN_TIMEOUT_MS;
+	while (!replaced && now_ms() < deadline) {
+		expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+		na = mbt_workers(&env, after, 64);
+		if (in_list(victim, after, na) || na < 2) {
+			sleep_ms(50);
+			continue;
+		}
+		for (i = 0; i < na; i++)
+			if (!in_list(after[i], before, nb))
+				replaced = 1;
+		if (!replaced)
+			sleep_ms(50);
+	}
+	cr_assert(replaced, "worker %ld not replaced", (long)victim);
+	expect_get(env.port, "beta.test", "/", 200, "site beta\n");
+	expect_get(env.port2, "x", "/", 200, "site gamma\n");
+}
+
+Test(server, sigterm_stops_cleanly)
+{
+	pid_t		 w[64], master;
+	char		 pidfile[PATH_MAX];
+	size_t		 n, i;
+	long long	 deadline;
+	int		 status;
+	pid_t		 r;
+
+	start();
+	master = env.server;
+	n = wait_workers(w, 64, 2);
+	cr_assert_geq(n, 2, "only %zu workers", n);
+	xsnprintf(pidfile, sizeof(pidfile), "%s/mbhttpd.pid", env.dir);
+	cr_assert_eq(access(pidfile, F_OK), 0, "no pid file %s", pidfile);
+	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+
+	cr_assert_eq(kill(master, SIGTERM), 0);
+	deadline = now_ms() + STOP_TIMEOUT_MS;
+	while ((r = waitpid(master, &status, WNOHANG)) == 0 &&
+	    now_ms() < deadline)
+		sleep_ms(20);
+	cr_assert_eq(r, master, "the master did not stop within %d ms",
+	    STOP_TIMEOUT_MS);
+	env.server = 0;
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "master exit status %d", status);
+	/* It reaped every worker before it went. */
+	for (i = 0; i < n; i++)
+		cr_assert(kill(w[i], 0) == -1 && errno == ESRCH,
+		    "worker %ld outlived the master", (long)w[i]);
+	cr_assert(access(pidfile, F_OK) == -1 && errno == ENOENT,
+	    "pid file %s left behind", pidfile);
+	cr_assert_eq(mbt_connect(env.port), -1, "still listening");
+}
+
+/*
+ * Startup.
+ */
+
+Test(server, test_flag_prints_listen_addresses)
+{
+	char	 bin[PATH_MAX], conf[PATH_MAX], out[8192], err[8192];
+	char	 want[64];
+	int	 rc;
+
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	xsnprintf(conf, sizeof(conf), "%s/t.conf", env.dir);
+	write_conf(conf, env.metabase);
+	{
+		const char *const av[] = { bin, "-t", "-f", conf, NULL };
+
+		rc = run(av, out, sizeof(out), err, sizeof(err));
+	}
+	cr_assert_eq(rc, 0, "mbhttpd -t: exit %d\nstdout: %s\nstderr: %s", rc,
+	    out, err);
+	xsnprintf(want, sizeof(want), "127.0.0.1:%u", env.port);
+	cr_assert_not_null(strstr(out, want), "no %s in:\n%s", want, out);
+	xsnprintf(want, sizeof(want), "127.0.0.1:%u", env.port2);
+	cr_assert_not_null(strstr(out, want), "no %s in:\n%s", want, out);
+	/* It only tests: nothing listens. */
+	cr_assert_eq(mbt_connect(env.port), -1);
+}
+
+Test(server, missing_metabase_is_one_line_and_exit_1)
+{
+	char	 bin[PATH_MAX], conf[PATH_MAX], mb[PATH_MAX];
+	char	 out[8192], err[8192];
+	int	 rc;
+
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	xsnprintf(conf, sizeof(conf), "%s/t.conf", env.dir);
+	xsnprintf(mb, sizeof(mb), "%s/no-such-metabase", env.dir);
+	write_conf(conf, mb);
+	{
+		const char *const av[] = { bin, "-F", "-f", conf, NULL };
+
+		rc = run(av, out, sizeof(out), err, sizeof(err));
+	}
+	cr_assert_eq(rc, 1, "exit %d\nstderr: %s", rc, err);
+	cr_assert_eq(count_char(err, '\n'), 1, "not one line:\n%s", err);
+	cr_assert_not_null(strstr(err, "no-such-metabase"), "stderr: %s",
+	    err);
+}
+
+Test(server, taken_port_is_exit_1_naming_the_binding)
+{
+	struct sockaddr_in sin;
+	char	 bin[PATH_MAX], conf[PATH_MAX], out[8192], err[8192];
+	char	 want[64];
+	int	 s, rc, one = 1;
+
+	/* Hold the second port as another program would. */
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_neq(s, -1);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)env.port2);
+	cr_assert_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0,
+	    "bind: %s", strerror(errno));
+	cr_assert_eq(listen(s, 1), 0);
+
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	xsnprintf(conf, sizeof(conf), "%s/t.conf", env.dir);
+	write_conf(conf, env.metabase);
+	{
+		const char *const av[] = { bin, "-F", "-f", conf, NULL };
+
+		rc = run(av, out, sizeof(out), err, sizeof(err));
+	}
+	close(s);
+	cr_assert_eq(rc, 1, "exit %d\nstderr: %s", rc, err);
+	xsnprintf(want, sizeof(want), "127.0.0.1:%u", env.port2);
+	cr_assert_not_null(strstr(err, want), "no %s in: %s", want, err);
+}
+
+Test(server, conf_syntax_error_names_the_line)
+{
+	char	 bin[PATH_MAX], conf[PATH_MAX], text[2 * PATH_MAX];
+	char	 out[8192], err[8192], want[PATH_MAX + 8];
+	int	 rc;
+
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	xsnprintf(conf, sizeof(conf), "%s/bad.conf", env.dir);
+	xsnprintf(text, sizeof(text), "# a comment\nmetabase = \"%s\";\n"
+	    "pid_file = ;\n", env.metabase);
+	cr_assert_eq(mbt_write_file(conf, text), 0);
+	{
+		const char *const av[] = { bin, "-F", "-f", conf, NULL };
+
+		rc = run(av, out, sizeof(out), err, sizeof(err));
+	}
+	cr_assert_eq(rc, 1, "exit %d\nstderr: %s", rc, err);
+	xsnprintf(want, sizeof(want), "%s:3", conf);
+	cr_assert_not_null(strstr(err, want), "no %s in: %s", want, err);
+	cr_assert_eq(count_char(err, '\n'), 1, "not one line:\n%s", err);
+}
