@@ -958,7 +958,7 @@ kind_name(int kind)
 	case MB_KIND_ROOT:
 		return "/LM";
 	case MB_KIND_SERVICE:
-		return "the service (/LM/W3SVC)";
+		return "the service";
 	case MB_KIND_SITE:
 		return "a site";
 	case MB_KIND_VDIR:
@@ -977,10 +977,15 @@ kinds_text(unsigned kinds, char *buf, size_t len)
 	size_t	 i, n = 0;
 
 	buf[0] = '\0';
+	unsigned left = kinds;
+
 	for (i = 0; i < sizeof(all) / sizeof(all[0]) && n < len; i++)
-		if (kinds & all[i])
+		if (kinds & all[i]) {
+			left &= ~(unsigned)all[i];
 			n += snprintf(buf + n, len - n, "%s%s",
-			    n ? ", " : "", kind_name(all[i]));
+			    n == 0 ? "" : left ? ", " : " or ",
+			    kind_name(all[i]));
+		}
 }
 
 int
@@ -998,7 +1003,7 @@ mb_prop_set(struct mb *mb, const char *path, const struct mb_prop *p,
 		return kind;
 	if (!(p->kinds & kind)) {
 		kinds_text(p->kinds, where, sizeof(where));
-		return mb_seterr(mb, MB_BADKIND, "%s cannot be set on %s ('%s'); it belongs on %s", p->name, kind_name(kind), canon, where);
+		return mb_seterr(mb, MB_BADKIND, "%s cannot be set at '%s' (%s); it belongs on %s", p->name, canon, kind_name(kind), where);
 	}
 	if ((rc = mb_value_check(p, val, mb->err, sizeof(mb->err))) != 0)
 		return rc;

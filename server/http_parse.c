@@ -491,7 +491,8 @@ note_field(const struct hp_header *h, struct hp_request *req,
 	case 6:
 		if (!NAME_IS(h, "expect") || h->value_len == 0)
 			break;
-		if (h->value_len == 12 && eqnocase(h->value, "100-continue", 12))
+		if (h->value_len == 12 &&
+		    eqnocase(h->value, "100-continue", 12))
 			req->expect_continue = 1;
 		else
 			req->expect_other = 1;
@@ -524,10 +525,11 @@ check_head(struct hp_request *req, struct head_state *hs)
 
 	if (req->minor == 1 && !hs->host_seen)
 		return 400;
-	if (req->form != HP_TF_ABSOLUTE && hs->host_seen) {
+	if (req->form != HP_TF_ABSOLUTE) {
+		/* NULL, 0, -1 when there is no Host. */
 		req->host = hs->hhost;
 		req->host_len = hs->hhost_len;
-		req->host_port = hs->hport;
+		req->host_port = hs->host_seen ? hs->hport : -1;
 	}
 	req->has_host = req->form == HP_TF_ABSOLUTE || hs->host_seen;
 	if (req->minor == 0)

@@ -76,6 +76,8 @@ struct mbinfo {
 	struct pool	 pool;
 };
 
+static void	 watch_master(void);
+
 static struct pool	 pool;
 static sigset_t		 blocked;	/* signals held outside pselect() */
 static unsigned char	 told[SB_SLOTS];	/* SIGQUIT sent to this slot */
@@ -204,10 +206,6 @@ read_sites(struct mb *mb, struct mbinfo *mi, char *err, size_t errlen)
 			mb_err(mb, rc, err, errlen, what);
 			return -1;
 		}
-		if (v.dword != MB_STATE_STARTED) {
-			mi->nstopped++;
-			/* Remember it as a site with no log, to skip it. */
-		}
 		if (mi->nsites == mi->capsites) {
 			n = mi->capsites ? 2 * mi->capsites : 8;
 			if ((p = realloc(mi->sites, n * sizeof(*s))) == NULL)
@@ -219,7 +217,9 @@ read_sites(struct mb *mb, struct mbinfo *mi, char *err, size_t errlen)
 		memset(s, 0, sizeof(*s));
 		s->id = mi->bsite[i];
 		if (v.dword != MB_STATE_STARTED) {
-			s->logtype = UINT32_MAX;	/* stopped */
+			/* Stopped: marked so, dropped below. */
+			s->logtype = UINT32_MAX;
+			mi->nstopped++;
 			continue;
 		}
 		rc = mb_prop_effective(mb, path, &mb_schema[MB_P_LOGTYPE], &v);
@@ -614,6 +614,7 @@ master_drop_privileges(void)
 		errno = EPERM;
 		return -1;
 	}
+	watch_master();
 	return 0;
 }
 
@@ -658,16 +659,26 @@ live_children(void)
 	return live;
 }
 
+/*
+ * A worker whose master is gone (SIGKILL) gets SIGQUIT: it finishes and
+ * exits.  The kernel clears this on a change of user, so it is set again
+ * by master_drop_privileges().
+ */
+static void
+watch_master(void)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGQUIT) == -1 ||
+	    getppid() != master_pid)
+		worker_graceful = 1;
+}
+
 static void __attribute__((noreturn))
 child_main(int slot)
 {
 	sigset_t	 none;
 
 	master_worker_signals();
-	/* A worker whose master is gone (SIGKILL) finishes and exits. */
-	if (prctl(PR_SET_PDEATHSIG, SIGQUIT) == -1 ||
-	    getppid() != master_pid)
-		worker_graceful = 1;
+	watch_master();
 	log_procinit();
 	atomic_store(&scoreboard->slot[slot].pid, (int32_t)getpid());
 	sigemptyset(&none);
@@ -956,7 +967,7 @@ stop_graceful(void)
 	}
 }
 
-/* Set the strings of the configuration that a restart changes. */
+/* Equal strings; NULL equals only NULL. */
 static int
 same_str(const char *a, const char *b)
 {

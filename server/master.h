@@ -131,7 +131,8 @@ void	master_worker_signals(void);
 /*
  * In a worker, after it has opened its metabase (so that the LMDB lock
  * file is opened with root's rights): become conf->uid/conf->gid with
- * the user's supplementary groups.  A no-op when not started as root.
+ * the user's supplementary groups, and re-arm the parent-death signal
+ * that the change of user clears.  A no-op when not started as root.
  * Returns 0, or -1 with errno set (the worker should then fatal()).
  */
 int	master_drop_privileges(void);
@@ -246,7 +247,7 @@ sb_max_requests(void)
 /*
  * Non-zero when the worker in slot should finish its request and exit:
  * the master is stopping, or it belongs to an older generation (a
- * graceful restart).  Two loads of a line that rarely changes.
+ * graceful restart).  Three loads of lines that rarely change.
  */
 static inline int
 sb_stale(int slot)

@@ -48,7 +48,8 @@ uri_normalize(const char *target, size_t len, char *out, size_t outsz,
 			n = o - seg;
 			if (n == 1 && out[seg] == '.')
 				o = seg;
-			else if (n == 2 && out[seg] == '.' && out[seg + 1] == '.') {
+			else if (n == 2 && out[seg] == '.' &&
+			    out[seg + 1] == '.') {
 				if (seg == 1)
 					return URI_EDOTDOT;
 				/* Drop the previous segment, keep its '/'. */

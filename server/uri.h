@@ -11,7 +11,8 @@
 
 /*
  * Errors of uri_normalize(): each one means a 400, but a distinct code
- * says why in the log.
+ * says why in the log.  All lie in URI_ETOOLONG..-1, apart from the
+ * metabase's MB_* codes.
  */
 #define URI_EBADPCT	(-1)	/* '%' not followed by two hex digits */
 #define URI_ENUL	(-2)	/* %00 */

@@ -265,7 +265,7 @@ saturated(void)
  * HTTP allows) and goes to accept.
  */
 static int
-wait_next(struct conn *c)
+wait_next(struct conn *c, uint32_t site)
 {
 	struct pollfd	 p[1 + LISTEN_MAX];
 	struct timeval	 tv = { 1, 0 };
@@ -285,7 +285,7 @@ wait_next(struct conn *c)
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		c->rcvtimeo = c->nodelay = 1;
 	}
-	sb_set_state(wslot, SB_KEEPALIVE, 0);
+	sb_set_state(wslot, SB_KEEPALIVE, site);
 	for (;;) {
 		if (stopping())
 			return 0;
@@ -894,6 +894,34 @@ log_request(struct conn *c, struct reqinfo *ri)
 }
 
 /*
+ * Whether site already holds max connections in other workers (serving
+ * a request or keeping one open).  Scans the scoreboard, so only when
+ * MaxConnections is set.
+ */
+static int
+site_full(uint32_t site, uint32_t max)
+{
+	struct sb_slot	*s;
+	uint32_t	 n = 0;
+	int		 i, nslots, st;
+
+	if (max == UINT32_MAX)
+		return 0;
+	nslots = atomic_load_explicit(&scoreboard->nslots,
+	    memory_order_relaxed);
+	for (i = 0; i < nslots && n < max; i++) {
+		s = &scoreboard->slot[i];
+		if (i == wslot)
+			continue;
+		st = atomic_load_explicit(&s->state, memory_order_relaxed);
+		if ((st == SB_BUSY || st == SB_KEEPALIVE) &&
+		    atomic_load_explicit(&s->site, memory_order_relaxed) == site)
+			n++;
+	}
+	return n >= max;
+}
+
+/*
  * One request whose head is req (headlen bytes at rbuf + c->rstart).
  * Answers it and says what the connection does next.
  */
@@ -927,6 +955,7 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 		    "Bad Request (Invalid Hostname)" : NULL, NULL);
 	}
 	ri->site = vh->site;
+	sb_set_state(wslot, SB_BUSY, vh->site);
 	c->rstart += headlen;
 	rc = uri_normalize(req->path, req->path_len, pathbuf, sizeof(pathbuf),
 	    &plen, &q, &ql);
@@ -960,6 +989,9 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 		return send_error(c, ri, 417, NULL, NULL);
 	if (vh->state != MB_STATE_STARTED)
 		return send_error(c, ri, 503, "This site is stopped.", NULL);
+	if (rc == 0 && site_full(vh->site,
+	    vh->props.v[MB_P_MAXCONNECTIONS].dword))
+		return send_error(c, ri, 503, "This site has too many connections; try again later.", NULL);
 	if (req->meth == HP_M_OTHER)
 		return send_error(c, ri, 501, NULL, NULL);
 	if (req->meth != HP_M_GET && req->meth != HP_M_HEAD &&
@@ -1058,7 +1090,7 @@ serve_connection(struct conn *c)
 				got = read_more(c, &t0,
 				    (uint64_t)hdr_timeout * 1000);
 			} else {
-				if (!wait_next(c))
+				if (!wait_next(c, ri.site))
 					goto close;
 				got = 1;
 				clock_gettime(CLOCK_MONOTONIC, &t0);

@@ -183,8 +183,8 @@ Test(http_parse, absolute_form)
 
 Test(http_parse, absolute_form_https_empty_path)
 {
-	const char		*s = "OPTIONS HTTPS://[2001:db8::1] HTTP/1.1\r\n"
-	    "Host: x\r\n\r\n";
+	const char		*s = "OPTIONS HTTPS://[2001:db8::1] "
+	    "HTTP/1.1\r\nHost: x\r\n\r\n";
 	const char		*q = "GET http://h?q HTTP/1.0\r\n\r\n";
 	struct hp_request	 r;
 	int			 st;
@@ -236,6 +236,12 @@ Test(http_parse, asterisk_and_authority_forms)
 	cr_assert_eq(r.host_port, 443);
 	BAD("GET * HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 	BAD("OPTIONS ** HTTP/1.1\r\nHost: h\r\n\r\n", 400);
+	/* the authority is not a Host: only absolute-form's is */
+	c = "CONNECT h:1 HTTP/1.0\r\n\r\n";
+	cr_assert_eq(parse(c, &r, &st), (int)strlen(c));
+	cr_assert_eq(r.has_host, 0);
+	cr_assert_eq(r.host, NULL);
+	cr_assert_eq(r.host_port, -1);
 	BAD("CONNECT / HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 	BAD("CONNECT h HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 	BAD("CONNECT h: HTTP/1.1\r\nHost: h\r\n\r\n", 400);
@@ -501,7 +507,8 @@ Test(http_parse, bad_target_characters)
 	BAD("GET /%4 HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 	BAD("GET /% HTTP/1.1\r\nHost: h\r\n\r\n", 400);
 	BAD("GET /?%g0 HTTP/1.1\r\nHost: h\r\n\r\n", 400);
-	GOOD("GET /a-._~!$&'()*+,;=:@%2F%aa/?/?x=y HTTP/1.1\r\nHost: h\r\n\r\n");
+	GOOD("GET /a-._~!$&'()*+,;=:@%2F%aa/?/?x=y HTTP/1.1\r\n"
+	    "Host: h\r\n\r\n");
 }
 
 Test(http_parse, versions)
@@ -854,7 +861,8 @@ Test(http_parse, chunked_valid)
 
 Test(http_parse, chunked_next_request_follows)
 {
-	const char		*s = "5\r\nhello\r\n0\r\n\r\nGET / HTTP/1.1\r\n";
+	const char		*s = "5\r\nhello\r\n0\r\n\r\nGET / "
+	    "HTTP/1.1\r\n";
 	struct hp_chunked	 st;
 	size_t			 used;
 	int			 status;

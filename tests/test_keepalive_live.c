@@ -174,9 +174,9 @@ send_get(int fd, const char *host, const char *target, int minor,
 {
 	char	 req[1024];
 
-	xsnprintf(req, sizeof(req), "GET %s HTTP/1.%d\r\nHost: %s\r\n%s%s%s\r\n",
-	    target, minor, host, conn ? "Connection: " : "", conn ? conn : "",
-	    conn ? "\r\n" : "");
+	xsnprintf(req, sizeof(req),
+	    "GET %s HTTP/1.%d\r\nHost: %s\r\n%s%s%s\r\n", target, minor, host,
+	    conn ? "Connection: " : "", conn ? conn : "", conn ? "\r\n" : "");
 	cr_assert_eq(mbt_send(fd, req), 0, "cannot send GET %s", target);
 }
 

@@ -1229,3 +1229,192 @@ Test(server, conf_syntax_error_names_the_line)
 	cr_assert_not_null(strstr(err, want), "no %s in: %s", want, err);
 	cr_assert_eq(count_char(err, '\n'), 1, "not one line:\n%s", err);
 }
+
+/*
+ * More of the same, at the edges.
+ */
+
+Test(server, large_file_body_and_range_are_exact)
+{
+	struct mbt_resp	 r;
+	char		*big, req[512], want[64];
+	size_t		 n = 300 * 1024, i;
+
+	big = malloc(n + 1);
+	cr_assert_not_null(big);
+	/* No byte repeats at a short period: a shifted body would show. */
+	for (i = 0; i < n; i++)
+		big[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[(i * 7 + i / 36) %
+		    36];
+	big[n] = '\0';
+	www_file("alpha/big.txt", big);
+	start();
+	get(&r, env.port, "alpha.test", "/big.txt");
+	expect_status(&r, 200);
+	cr_assert_eq(r.bodylen, n);
+	cr_assert_eq(memcmp(r.body, big, n), 0, "body differs");
+	mbt_resp_free(&r);
+
+	xsnprintf(req, sizeof(req), "GET /big.txt HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nRange: bytes=100000-250000\r\n"
+	    "Connection: close\r\n\r\n");
+	raw(&r, env.port, req);
+	expect_status(&r, 206);
+	xsnprintf(want, sizeof(want), "bytes 100000-250000/%zu", n);
+	cr_assert_str_eq(mbt_header(&r, "Content-Range"), want);
+	cr_assert_eq(r.bodylen, 150001);
+	cr_assert_eq(memcmp(r.body, big + 100000, 150001), 0, "range differs");
+	mbt_resp_free(&r);
+
+	/* The last 10 bytes. */
+	raw(&r, env.port, "GET /big.txt HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Range: bytes=-10\r\nConnection: close\r\n\r\n");
+	expect_status(&r, 206);
+	cr_assert_eq(r.bodylen, 10);
+	cr_assert_eq(memcmp(r.body, big + n - 10, 10), 0);
+	mbt_resp_free(&r);
+	free(big);
+}
+
+Test(server, head_of_large_file_and_of_errors_has_no_body)
+{
+	struct mbt_resp	 h1, h2, h3, g;
+	char		*big;
+	size_t		 n = 200 * 1024;
+	int		 fd;
+
+	big = malloc(n + 1);
+	cr_assert_not_null(big);
+	memset(big, 'x', n);
+	big[n] = '\0';
+	www_file("alpha/big.txt", big);
+	free(big);
+	www_file("alpha/sub/index.html", "sub\n");
+	start();
+	fd = mbt_connect(env.port);
+	cr_assert_neq(fd, -1);
+	cr_assert_eq(mbt_send(fd, "HEAD /big.txt HTTP/1.1\r\n"
+	    "Host: alpha.test\r\n\r\nHEAD /missing HTTP/1.1\r\n"
+	    "Host: alpha.test\r\n\r\nHEAD /sub HTTP/1.1\r\n"
+	    "Host: alpha.test\r\n\r\nGET /index.html HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nConnection: close\r\n\r\n"), 0);
+	cr_assert_eq(mbt_read_response(fd, &h1, 1), 0);
+	expect_status(&h1, 200);
+	cr_assert_str_eq(mbt_header(&h1, "Content-Length"), "204800");
+	cr_assert_eq(mbt_read_response(fd, &h2, 1), 0,
+	    "no answer after HEAD of a large file (a body was sent?)");
+	expect_status(&h2, 404);
+	cr_assert_eq(mbt_read_response(fd, &h3, 1), 0);
+	expect_status(&h3, 301);
+	cr_assert_eq(mbt_read_response(fd, &g, 0), 0,
+	    "no answer to the GET (a body after HEAD?)");
+	expect_status(&g, 200);
+	cr_assert_str_eq(g.body, "site alpha\n");
+	mbt_close(fd);
+	mbt_resp_free(&h1);
+	mbt_resp_free(&h2);
+	mbt_resp_free(&h3);
+	mbt_resp_free(&g);
+}
+
+Test(server, encoded_names_and_queries)
+{
+	www_file("alpha/sp ace.txt", "space\n");
+	www_file("alpha/x<y>/in.txt", "angle\n");
+	start();
+	expect_get(env.port, "alpha.test", "/sp%20ace.txt", 200, "space\n");
+	expect_get(env.port, "alpha.test", "/%73p%20ace.txt", 200, "space\n");
+	expect_get(env.port, "alpha.test", "/x%3Cy%3E/in.txt", 200,
+	    "angle\n");
+	expect_get(env.port, "alpha.test", "/index.html?a=b&c=%20", 200,
+	    "site alpha\n");
+	expect_get(env.port, "alpha.test", "//index.html", 200,
+	    "site alpha\n");
+	expect_get(env.port, "alpha.test", "/./index.html", 200,
+	    "site alpha\n");
+}
+
+Test(server, listing_title_is_escaped)
+{
+	struct mbt_resp	 r;
+
+	www_file("alpha/x<y>/q\"uote'.txt", "1\n");
+	MBCTL("set", "W3SVC/1/DirBrowseFlags", "EnableDirBrowsing");
+	start();
+	get(&r, env.port, "alpha.test", "/x%3Cy%3E/");
+	expect_status(&r, 200);
+	cr_assert_null(strstr(r.body, "<y>"), "unescaped:\n%s", r.body);
+	cr_assert_not_null(strstr(r.body, "x&lt;y&gt;"), "body:\n%s", r.body);
+	cr_assert_null(strstr(r.body, "q\"uote"), "unescaped:\n%s", r.body);
+	cr_assert_null(strstr(r.body, "uote'"), "unescaped:\n%s", r.body);
+	mbt_resp_free(&r);
+}
+
+Test(server, options_and_if_none_match_star_and_if_range)
+{
+	struct mbt_resp	 r;
+	char		 req[512];
+
+	www_file("alpha/range.txt", "0123456789");
+	start();
+	raw(&r, env.port, "OPTIONS * HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n");
+	expect_status(&r, 200);
+	cr_assert_not_null(mbt_header(&r, "Allow"));
+	mbt_resp_free(&r);
+
+	raw(&r, env.port, "GET /range.txt HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "If-None-Match: *\r\nConnection: close\r\n\r\n");
+	expect_status(&r, 304);
+	mbt_resp_free(&r);
+
+	/* If-Range with another validator: the whole file, 200. */
+	raw(&r, env.port, "GET /range.txt HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Range: bytes=0-3\r\nIf-Range: \"not-this-one\"\r\n"
+	    "Connection: close\r\n\r\n");
+	expect_status(&r, 200);
+	cr_assert_str_eq(r.body, "0123456789");
+	mbt_resp_free(&r);
+
+	/* With its own ETag: the range. */
+	get(&r, env.port, "alpha.test", "/range.txt");
+	cr_assert_not_null(mbt_header(&r, "ETag"));
+	xsnprintf(req, sizeof(req), "GET /range.txt HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nRange: bytes=0-3\r\nIf-Range: %s\r\n"
+	    "Connection: close\r\n\r\n", mbt_header(&r, "ETag"));
+	mbt_resp_free(&r);
+	raw(&r, env.port, req);
+	expect_status(&r, 206);
+	cr_assert_str_eq(r.body, "0123");
+	mbt_resp_free(&r);
+}
+
+Test(server, default_document_may_be_a_link_inside_the_root)
+{
+	www_file("alpha/common/page.html", "common\n");
+	www_mkdir("alpha/sub");
+	www_symlink("../common/page.html", "alpha/sub/index.html");
+	start();
+	/* The file itself, by its name: the link stays inside the root. */
+	expect_get(env.port, "alpha.test", "/sub/index.html", 200,
+	    "common\n");
+	/* The same file as the folder's default document. */
+	expect_get(env.port, "alpha.test", "/sub/", 200, "common\n");
+}
+
+Test(server, vdir_with_its_own_path)
+{
+	char	 path[PATH_MAX];
+
+	xsnprintf(path, sizeof(path), "%s/elsewhere/logo.txt", env.dir);
+	cr_assert_eq(mbt_write_file(path, "logo\n"), 0);
+	xsnprintf(path, sizeof(path), "%s/elsewhere", env.dir);
+	MBCTL("create", "W3SVC/1/ROOT/images");
+	MBCTL("set", "W3SVC/1/ROOT/images/Path", path);
+	start();
+	expect_get(env.port, "alpha.test", "/images/logo.txt", 200, "logo\n");
+	expect_get(env.port, "beta.test", "/images/logo.txt", 404, NULL);
+	/* The vdir's folder is not reachable above it. */
+	expect_get(env.port, "alpha.test", "/images/../index.html", 200,
+	    "site alpha\n");
+}
