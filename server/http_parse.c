@@ -622,11 +622,13 @@ hp_parse_request(const char *buf, size_t len, struct hp_request *req,
 	if (p - v != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' ||
 	    v[5] < '0' || v[5] > '9' || v[7] < '0' || v[7] > '9')
 		return HP_ERROR;
-	if (v[5] != '1' || (v[7] != '0' && v[7] != '1')) {
+	if (v[5] != '1') {
 		*status = 505;
 		return HP_ERROR;
 	}
-	req->minor = v[7] - '0';
+	/* RFC 9110 2.5: a higher minor version is taken as the highest we
+	 * implement, HTTP/1.1. */
+	req->minor = v[7] == '0' ? 0 : 1;
 	p += 2;
 
 	req->meth = method_of(req->method, req->method_len);

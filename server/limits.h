@@ -8,8 +8,33 @@
 #ifndef LIMITS_H
 #define LIMITS_H
 
-#include "http_parse.h"
 #include "metabase.h"
+
+/*
+ * Requests (http_parse.c).  A client that exceeds one gets the status
+ * named, even before the head is complete, so a buffer of HP_MAXHEAD bytes
+ * always gets a definite answer.
+ */
+/* Request line without its CRLF; longer is 414.  As nginx's and Apache's
+ * default (8 KiB), which every browser URL fits. */
+#define HP_MAXREQLINE		8192
+/* Header section: the field lines and the empty line, CRLFs included;
+ * longer is 431.  Twice the request line: cookies are the bulk of it. */
+#define HP_MAXHDRSECTION	16384
+/* Field lines in a head (and in a chunked trailer); more is 431.  As
+ * Apache's LimitRequestFields; fixes the size of struct hp_request. */
+#define HP_MAXHEADERS		100
+/* Empty lines ignored before a request line (RFC 9112 2.2 asks for at
+ * least one: old clients sent CRLF after a POST body); more is 400. */
+#define HP_MAXEMPTYLINES	4
+/* The most a head can take: a read buffer this large never leaves
+ * hp_parse_request() at HP_PARTIAL. */
+#define HP_MAXHEAD	(2 * HP_MAXEMPTYLINES + HP_MAXREQLINE + 2 + \
+			    HP_MAXHDRSECTION)
+/* A chunk-size line with its extensions, CRLF included; longer is 400.
+ * Nobody needs extensions; unbounded ones let a client feed us bytes
+ * that never advance the body. */
+#define HP_MAXCHUNKLINE		4096
 
 /*
  * Listening sockets.

@@ -386,8 +386,11 @@ finish_head(struct resp *r, struct reqinfo *ri, enum next *next)
 		in.minor = ri->req->minor;
 		in.req_close = ri->req->conn_close;
 		in.req_keepalive = ri->req->conn_keepalive;
-	} else
+	} else {
+		/* No request we could read: say close, and close. */
+		in.minor = 1;
 		in.req_close = 1;
+	}
 	in.allow = ri->allow;
 	in.legacy = ri->legacy;
 	in.max_requests = ri->max_requests;

@@ -520,7 +520,10 @@ Test(http_parse, versions)
 	cr_assert_eq(parse("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &r, &st),
 	    (int)strlen("GET / HTTP/1.1\r\nHost: h\r\n\r\n"));
 	cr_assert_eq(r.minor, 1);
-	BAD("GET / HTTP/1.2\r\nHost: h\r\n\r\n", 505);
+	/* RFC 9110 2.5: HTTP/1.2 is served as the highest we know, 1.1. */
+	cr_assert_eq(parse("GET / HTTP/1.2\r\nHost: h\r\n\r\n", &r, &st),
+	    (int)strlen("GET / HTTP/1.2\r\nHost: h\r\n\r\n"));
+	cr_assert_eq(r.minor, 1);
 	BAD("GET / HTTP/2.0\r\nHost: h\r\n\r\n", 505);
 	BAD("GET / HTTP/0.9\r\n\r\n", 505);
 	BAD("GET / HTTP/9.9\r\n\r\n", 505);
