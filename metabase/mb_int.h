@@ -24,6 +24,12 @@
 #define MB_SEP		'\1'
 /* Deepest key mb_resolve() looks at: far more than any site needs. */
 #define MB_MAXDEPTH	64
+/*
+ * Looks (10 ms apart) at a data.mdb that ends before its last page, in
+ * case a commit has not padded it yet (cover_pages()), before calling it
+ * damaged.  Padding follows the commit within microseconds.
+ */
+#define MB_SHORT_TRIES	5
 /* Room for a sentence about the last failure. */
 #define MB_ERRLEN	512
 

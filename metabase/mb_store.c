@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mb_int.h"
@@ -234,6 +235,9 @@ open_dbis(struct mb *mb, int create)
  * a truncated data.mdb would crash every process opening it.  So refuse a
  * file that ends before the last page the meta page counts.  Only
  * mb_open() and mb_restore() call this, before the first read of a page.
+ * A writer pads the file right after each commit (cover_pages()), so a
+ * sound file is short only for the moment between the two: mb_open()
+ * looks again before it gives up.
  */
 static int
 check_size(MDB_env *env)
@@ -315,7 +319,8 @@ mb_open(struct mb **mbp, const char *dir, unsigned flags)
 	struct mb	*mb;
 	struct stat	 st;
 	char		 file[PATH_MAX];
-	int		 rc, dead;
+	struct timespec	 pause = { 0, 10 * 1000 * 1000 };
+	int		 rc, dead, tries;
 
 	*mbp = NULL;
 	if ((mb = calloc(1, sizeof(*mb))) == NULL)
@@ -353,7 +358,11 @@ mb_open(struct mb **mbp, const char *dir, unsigned flags)
 			mb_seterr(mb, rc, "cannot open metabase '%s': %s", dir, mb_strerror(rc));
 		goto fail;
 	}
-	if ((rc = check_size(mb->env)) != 0) {
+	/* A commit may be between its write and its padding: wait it out. */
+	for (tries = 0; (rc = check_size(mb->env)) == MB_DAMAGED &&
+	    tries < MB_SHORT_TRIES; tries++)
+		nanosleep(&pause, NULL);
+	if (rc != 0) {
 		if (rc == MB_DAMAGED)
 			mb_seterr(mb, rc, "metabase '%s' is damaged: data.mdb is truncated", dir);
 		goto fail;

@@ -1145,6 +1145,46 @@ detach_done(int fd)
 	}
 }
 
+static int
+autostart_site(void *arg, const char *path)
+{
+	struct mb	*mb = arg;
+	struct mb_value	 v;
+	const char	*id = strrchr(path, '/') + 1;
+
+	if (*id < '1' || *id > '9')
+		return 0;	/* not a site */
+	if (mb_prop_effective(mb, path, &mb_schema[MB_P_SERVERAUTOSTART],
+	    &v) != 0 || v.dword)
+		return 0;
+	memset(&v, 0, sizeof(v));
+	v.dword = MB_STATE_STOPPED;
+	return mb_prop_set(mb, path, &mb_schema[MB_P_SERVERSTATE], &v);
+}
+
+/*
+ * As IIS does when its service starts: a site whose ServerAutoStart is
+ * FALSE stays stopped until an administrator starts it.  One transaction;
+ * the metabase is closed again before anything forks.
+ */
+static int
+autostart(const char *dir, char *err, size_t errlen)
+{
+	struct mb	*mb;
+	int		 rc;
+
+	if ((rc = mb_open(&mb, dir, 0)) != 0)
+		return 0;	/* read_metabase() says why */
+	if ((rc = mb_write_begin(mb)) == 0) {
+		rc = mb_key_children(mb, "/LM/W3SVC", autostart_site, mb);
+		rc = rc == 0 ? mb_write_commit(mb) : (mb_write_abort(mb), rc);
+	}
+	if (rc != 0)
+		mb_err(mb, rc, err, errlen, "cannot apply ServerAutoStart");
+	mb_close(mb);
+	return rc == 0 ? 0 : -1;
+}
+
 int
 master_run(struct conf *cf)
 {
@@ -1155,6 +1195,10 @@ master_run(struct conf *cf)
 
 	conf = cf;
 	log_init(cf->verbose);
+	if (!cf->test && autostart(cf->metabase, err, sizeof(err)) == -1) {
+		fprintf(stderr, "mbhttpd: %s\n", err);
+		return 1;
+	}
 	if (read_metabase(cf->metabase, &mi, err, sizeof(err)) == -1) {
 		fprintf(stderr, "mbhttpd: %s\n", err);
 		return 1;

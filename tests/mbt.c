@@ -485,11 +485,42 @@ mbt_setup(struct mbt_env *e)
 	return -1;
 }
 
+/*
+ * The sanitizers report into the server's output, which goes with the
+ * directory: show it first.
+ */
+static void
+show_sanitizer_reports(const struct mbt_env *e)
+{
+	static const char *const marks[] = { "ERROR: AddressSanitizer",
+	    "ERROR: LeakSanitizer", "runtime error:" };
+	char	 path[PATH_MAX], buf[65536];
+	ssize_t	 n;
+	size_t	 i;
+	int	 fd;
+
+	if (fmt(path, sizeof(path), "%s/stderr.log", e->dir) == -1 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+		if (strstr(buf, marks[i]) != NULL) {
+			show_file("sanitizer report from mbhttpd", path);
+			return;
+		}
+}
+
 void
 mbt_teardown(struct mbt_env *e)
 {
 	if (e->server > 0)
 		mbt_stop(e);
+	if (e->dir[0] != '\0')
+		show_sanitizer_reports(e);
 	/* Only ever what mbt_setup() made. */
 	if (strncmp(e->dir, "/tmp/mbt.", 9) == 0)
 		rm_rf(e->dir);
@@ -625,7 +656,7 @@ mbt_start(struct mbt_env *e, ...)
 	for (;;) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			e->server = 0;
-			fprintf(stderr, "mbt: mbhttpd exited at start (%s %d)\n",
+			fprintf(stderr, "mbt: mbhttpd exited early (%s %d)\n",
 			    WIFEXITED(status) ? "status" : "signal",
 			    WIFEXITED(status) ? WEXITSTATUS(status) :
 			    WTERMSIG(status));

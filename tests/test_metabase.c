@@ -29,7 +29,7 @@
 #include "metabase.h"
 
 static struct mb	*mb;
-static char		 tmp[1024];		/* this test's directory */
+static char		 tmp[1024];		/* the test's directory */
 static char		 mbdir[PATH_MAX];	/* the metabase in it */
 
 /* Remove path and everything below it, as rm -rf does. */
@@ -63,7 +63,7 @@ tm_init(void)
 	const char	*t = getenv("TMPDIR");
 	int		 rc;
 
-	snprintf(tmp, sizeof(tmp), "%s/mbt.XXXXXX",
+	snprintf(tmp, sizeof(tmp), "%s/test_metabase.XXXXXX",
 	    t != NULL && *t != '\0' ? t : "/tmp");
 	cr_assert_not_null(mkdtemp(tmp), "mkdtemp: %s", strerror(errno));
 	snprintf(mbdir, sizeof(mbdir), "%s/mb", tmp);
@@ -244,7 +244,7 @@ assert_nosite(const char *ip, unsigned port, const char *host)
 struct paths {
 	char	 p[64][MB_MAXPATH + 1];
 	int	 n;
-	int	 stop;		/* return 7 after this many, if not 0 */
+	int	 stop;		/* if not 0, return 7 after this many */
 };
 
 static int
@@ -1607,7 +1607,8 @@ Test(metabase, site_create_ids)
 	struct mb_value	 v;
 	uint32_t	 id;
 	char		 buf[64];
-	struct mb_value	 b = list(buf, sizeof(buf), (const char *[]){ NULL });
+	struct mb_value	 b = list(buf, sizeof(buf),
+	    (const char *[]){ NULL });
 
 	cr_assert_eq(site(0, "/s1", (const char *[]){ ":80:1", NULL }), 1);
 	cr_assert_eq(site(0, "/s2", (const char *[]){ ":80:2", NULL }), 2);

@@ -144,15 +144,17 @@ expect_get(unsigned port, const char *host, const char *path, int status,
     const char *body)
 {
 	struct mbt_resp	 r;
+	int		 same;
 
 	get(&r, port, host, path);
+	same = body == NULL || strcmp(r.body, body) == 0;
+	/* Freed first: a failed assertion leaves the test at once. */
+	mbt_resp_free(&r);
 	cr_assert_eq(r.status, status,
 	    "GET %s (Host: %s): status %d, expected %d; head:\n%s", path,
 	    host, r.status, status, r.head);
-	if (body != NULL)
-		cr_assert_str_eq(r.body, body, "GET %s (Host: %s): body", path,
-		    host);
-	mbt_resp_free(&r);
+	cr_assert(same, "GET %s (Host: %s): body is not \"%s\"", path, host,
+	    body);
 }
 
 static int
@@ -613,6 +615,22 @@ Test(server, unknown_method_is_501)
 	mbt_resp_free(&r);
 }
 
+Test(server, http10_without_host_needs_a_hostless_binding)
+{
+	struct mbt_resp	 r;
+
+	start();
+	/* Port 2 has a binding for any host: it takes none too. */
+	raw(&r, env.port2, "GET / HTTP/1.0\r\n\r\n");
+	expect_status(&r, 200);
+	cr_assert_str_eq(r.body, "site gamma\n");
+	mbt_resp_free(&r);
+	/* Port 1 only has host names. */
+	raw(&r, env.port, "GET / HTTP/1.0\r\n\r\n");
+	expect_status(&r, 400);
+	mbt_resp_free(&r);
+}
+
 Test(server, http11_without_host_is_400)
 {
 	struct mbt_resp	 r;
@@ -694,6 +712,33 @@ Test(server, absolute_form_target_names_the_site)
 	expect_status(&r, 200);
 	cr_assert_str_eq(r.body, "site alpha\n");
 	mbt_resp_free(&r);
+}
+
+Test(server, request_body_does_not_break_the_framing)
+{
+	struct mbt_resp	 a, b;
+	int		 fd;
+
+	www_file("alpha/two.txt", "two\n");
+	start();
+	fd = mbt_connect(env.port);
+	cr_assert_neq(fd, -1);
+	/* A body on a GET is read and dropped, not taken as a request. */
+	cr_assert_eq(mbt_send(fd, "GET /index.html HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nContent-Length: 25\r\n\r\n"
+	    "GET /two.txt HTTP/1.1\r\n\r\n"
+	    "GET /two.txt HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n"), 0);
+	cr_assert_eq(mbt_read_response(fd, &a, 0), 0);
+	expect_status(&a, 200);
+	cr_assert_str_eq(a.body, "site alpha\n");
+	cr_assert_eq(mbt_read_response(fd, &b, 0), 0);
+	expect_status(&b, 200);
+	cr_assert_str_eq(b.body, "two\n");
+	cr_assert_eq(mbt_closed(fd, 5000), 1);
+	mbt_close(fd);
+	mbt_resp_free(&a);
+	mbt_resp_free(&b);
 }
 
 Test(server, pipelined_requests_are_answered_in_order)
@@ -966,6 +1011,10 @@ Test(server, access_log_has_iis_directives_and_lines)
 	free(wait_log(1, t0, time(NULL), 1));
 	expect_get(env.port, "alpha.test", "/missing.html", 404, NULL);
 	expect_get(env.port, "beta.test", "/", 200, NULL);
+	/* Site 2 has a log of its own, written before we look at site 1's. */
+	log = wait_log(2, t0, time(NULL), 1);
+	cr_assert_eq(count_entries(log), 1, "log 2:\n%s", log);
+	free(log);
 	log = wait_log(1, t0, time(NULL), 2);
 	t1 = time(NULL);
 
@@ -1020,11 +1069,6 @@ Test(server, access_log_has_iis_directives_and_lines)
 	cr_assert_str_eq(v, "404");
 	cr_assert_eq(count_entries(log), 2, "beta's line in alpha's log:\n%s",
 	    log);
-	free(log);
-
-	/* Site 2 has a log of its own. */
-	log = wait_log(2, t0, time(NULL), 1);
-	cr_assert_eq(count_entries(log), 1, "log 2:\n%s", log);
 	free(log);
 }
 
@@ -1092,12 +1136,14 @@ Test(server, killed_worker_is_replaced)
 
 Test(server, sigterm_stops_cleanly)
 {
+	struct mbt_resp	 r;
 	pid_t		 w[64], master;
 	char		 pidfile[PATH_MAX];
+	int		 ka;
 	size_t		 n, i;
 	long long	 deadline;
 	int		 status;
-	pid_t		 r;
+	pid_t		 wr;
 
 	start();
 	master = env.server;
@@ -1106,13 +1152,21 @@ Test(server, sigterm_stops_cleanly)
 	xsnprintf(pidfile, sizeof(pidfile), "%s/mbhttpd.pid", env.dir);
 	cr_assert_eq(access(pidfile, F_OK), 0, "no pid file %s", pidfile);
 	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+	/* A kept-alive connection, idle, must not hold the stop up. */
+	ka = mbt_connect(env.port);
+	cr_assert_neq(ka, -1);
+	cr_assert_eq(mbt_send(ka, "GET / HTTP/1.1\r\nHost: beta.test\r\n\r\n"),
+	    0);
+	cr_assert_eq(mbt_read_response(ka, &r, 0), 0);
+	expect_status(&r, 200);
+	mbt_resp_free(&r);
 
 	cr_assert_eq(kill(master, SIGTERM), 0);
 	deadline = now_ms() + STOP_TIMEOUT_MS;
-	while ((r = waitpid(master, &status, WNOHANG)) == 0 &&
+	while ((wr = waitpid(master, &status, WNOHANG)) == 0 &&
 	    now_ms() < deadline)
 		sleep_ms(20);
-	cr_assert_eq(r, master, "the master did not stop within %d ms",
+	cr_assert_eq(wr, master, "the master did not stop within %d ms",
 	    STOP_TIMEOUT_MS);
 	env.server = 0;
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
@@ -1121,9 +1175,14 @@ Test(server, sigterm_stops_cleanly)
 	for (i = 0; i < n; i++)
 		cr_assert(kill(w[i], 0) == -1 && errno == ESRCH,
 		    "worker %ld outlived the master", (long)w[i]);
+	/* Nor any other process of its group (they would be orphans). */
+	cr_assert(kill(-master, 0) == -1 && errno == ESRCH,
+	    "processes of the server's group outlived the master");
 	cr_assert(access(pidfile, F_OK) == -1 && errno == ENOENT,
 	    "pid file %s left behind", pidfile);
 	cr_assert_eq(mbt_connect(env.port), -1, "still listening");
+	cr_assert_eq(mbt_closed(ka, 5000), 1, "kept-alive connection open");
+	mbt_close(ka);
 }
 
 /*
@@ -1236,6 +1295,7 @@ Test(server, conf_syntax_error_names_the_line)
 
 Test(server, large_file_body_and_range_are_exact)
 {
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	struct mbt_resp	 r;
 	char		*big, req[512], want[64];
 	size_t		 n = 300 * 1024, i;
@@ -1244,8 +1304,7 @@ Test(server, large_file_body_and_range_are_exact)
 	cr_assert_not_null(big);
 	/* No byte repeats at a short period: a shifted body would show. */
 	for (i = 0; i < n; i++)
-		big[i] = "abcdefghijklmnopqrstuvwxyz0123456789"[(i * 7 + i / 36) %
-		    36];
+		big[i] = abc[(i * 7 + i / 36) % 36];
 	big[n] = '\0';
 	www_file("alpha/big.txt", big);
 	start();
@@ -1417,4 +1476,38 @@ Test(server, vdir_with_its_own_path)
 	/* The vdir's folder is not reachable above it. */
 	expect_get(env.port, "alpha.test", "/images/../index.html", 200,
 	    "site alpha\n");
+}
+
+Test(server, listing_tells_nothing_of_links_out_of_the_root)
+{
+	struct mbt_resp	 r;
+	char		 path[PATH_MAX], *big;
+	size_t		 n = 12345;
+	int		 leak;
+
+	/* A file outside the root, of a size that stands out. */
+	big = malloc(n + 1);
+	cr_assert_not_null(big);
+	memset(big, 's', n);
+	big[n] = '\0';
+	xsnprintf(path, sizeof(path), "%s/outside-12345.txt", env.dir);
+	cr_assert_eq(mbt_write_file(path, big), 0);
+	free(big);
+	www_file("alpha/files/plain.txt", "plain\n");
+	www_symlink(path, "alpha/files/out-link");
+	MBCTL("set", "W3SVC/1/DirBrowseFlags",
+	    "EnableDirBrowsing|DirBrowseShowSize");
+	start();
+	/* The link itself cannot be opened... */
+	expect_get(env.port, "alpha.test", "/files/out-link", 404, NULL);
+	get(&r, env.port, "alpha.test", "/files/");
+	expect_status(&r, 200);
+	cr_assert_not_null(strstr(r.body, "plain.txt"), "body:\n%s", r.body);
+	/* ...so the listing must not stat(2) its target either. */
+	leak = strstr(r.body, "12345") != NULL;
+	if (leak)
+		fprintf(stderr, "listing:\n%s", r.body);
+	mbt_resp_free(&r);
+	cr_assert(!leak, "the listing shows the size of a file outside the "
+	    "root");
 }

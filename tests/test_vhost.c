@@ -64,7 +64,12 @@ teardown(void)
 	mbt_teardown(&env);
 }
 
-TestSuite(vhost, .init = setup, .fini = teardown, .timeout = 30);
+/*
+ * No .timeout: Criterion 2.4 leaks its timeout record when a test ends
+ * as fast as these do, which LeakSanitizer reports (make check).  The
+ * one test that could hang sets an alarm of its own.
+ */
+TestSuite(vhost, .init = setup, .fini = teardown);
 
 /* Create site id with one binding and ROOT's Path path. */
 static void
@@ -420,7 +425,7 @@ Test(vhost, open_symlink_outside_fails)
 	expect_refused("/sub/../../secret.txt");
 }
 
-Test(vhost, open_fifo_is_refused_without_hanging, .timeout = 10)
+Test(vhost, open_fifo_is_refused_without_hanging)
 {
 	struct stat	 st;
 	char		 path[PATH_MAX];
@@ -429,6 +434,8 @@ Test(vhost, open_fifo_is_refused_without_hanging, .timeout = 10)
 
 	xsnprintf(path, sizeof(path), "%s/fifo", root);
 	cr_assert_eq(mkfifo(path, 0644), 0, "mkfifo: %s", strerror(errno));
+	/* A hang in open(2) ends the test by SIGALRM: a crash, not a hang. */
+	alarm(20);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	errno = 0;
 	fd = vhost_open(root, "/fifo", 5, &st);
@@ -442,6 +449,7 @@ Test(vhost, open_fifo_is_refused_without_hanging, .timeout = 10)
 	/* Nor through a link, nor as a default document. */
 	link_at("fifo", "fifo-link");
 	cr_assert_eq(vhost_open(root, "/fifo-link", 10, &st), -1);
+	alarm(0);
 }
 
 Test(vhost, open_directory_as_directory)
