@@ -262,18 +262,3 @@ vhost_stat(const char *root, const char *rel, size_t rellen, struct stat *st)
 	name[rellen] = '\0';
 	return fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW);
 }
-
-int
-vhost_openat(int dirfd, const char *name, size_t namelen, struct stat *st)
-{
-	char	 buf[NAME_MAX + 1];
-
-	if (namelen == 0 || namelen > NAME_MAX ||
-	    memchr(name, '/', namelen) != NULL) {
-		errno = ENOENT;
-		return -1;
-	}
-	memcpy(buf, name, namelen);
-	buf[namelen] = '\0';
-	return open_beneath(dirfd, buf, st);
-}

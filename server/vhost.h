@@ -66,13 +66,6 @@ int	vhost_open(const char *root, const char *rel, size_t rellen,
  */
 int	vhost_stat(const char *root, const char *rel, size_t rellen,
 	    struct stat *st);
-/*
- * Open the plain file name inside the open directory dirfd, on the same
- * terms.  For default documents.
- */
-int	vhost_openat(int dirfd, const char *name, size_t namelen,
-	    struct stat *st);
-
 /* Close the cached root folders (SIGUSR1, or a test's end). */
 void	vhost_flush(void);
 

@@ -549,6 +549,25 @@ xappend(size_t *n, const char *s, size_t len)
 	return 0;
 }
 
+/* stat(2) of a link's target, only if it is inside the root. */
+static int
+listed_link(struct vhost *vh, const char *name, struct stat *st)
+{
+	char	 rel[PATH_MAX];
+	size_t	 n = strlen(name);
+	int	 fd;
+
+	if (vh->rellen + 1 + n >= sizeof(rel))
+		return -1;
+	memcpy(rel, vh->rel, vh->rellen);
+	rel[vh->rellen] = '/';
+	memcpy(rel + vh->rellen + 1, name, n);
+	if ((fd = vhost_open(vh->root, rel, vh->rellen + 1 + n, st)) == -1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 static enum next
 send_listing(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
     const char *upath, size_t upathlen)
@@ -575,7 +594,11 @@ send_listing(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
 	while ((d = readdir(dir)) != NULL) {
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
-		if (fstatat(dfd, d->d_name, &st, 0) == -1)
+		if (fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+			continue;
+		/* A link is listed as what it leads to, if that is inside
+		 * the root; one leading out is not listed at all. */
+		if (S_ISLNK(st.st_mode) && listed_link(vh, d->d_name, &st) == -1)
 			continue;
 		if (ne == ecap) {
 			size_t	 nc = ecap ? ecap * 2 : 64;
@@ -763,6 +786,7 @@ serve_dir(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
 	const struct mb_value *dd = &vh->props.v[MB_P_DEFAULTDOC];
 	uint32_t	 flags = vh->props.v[MB_P_DIRBROWSEFLAGS].dword;
 	struct stat	 st;
+	char		 doc[PATH_MAX];
 	const char	*p, *end, *comma;
 	enum next	 next;
 	int		 fd;
@@ -775,7 +799,13 @@ serve_dir(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
 		for (p = dd->str, end = p + dd->len; p < end; p = comma + 1) {
 			if ((comma = memchr(p, ',', end - p)) == NULL)
 				comma = end;
-			fd = vhost_openat(dfd, p, comma - p, &st);
+			/* Beneath the root, not the folder: a link to a
+			 * sibling folder is fine. */
+			if (vh->rellen + (size_t)(comma - p) >= sizeof(doc))
+				continue;
+			memcpy(doc, vh->rel, vh->rellen);
+			memcpy(doc + vh->rellen, p, comma - p);
+			fd = vhost_open(vh->root, doc, vh->rellen + (comma - p), &st);
 			if (fd != -1 && S_ISREG(st.st_mode)) {
 				close(dfd);
 				return send_file_response(c, ri, vh, fd, &st,

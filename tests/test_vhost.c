@@ -461,9 +461,9 @@ Test(vhost, open_directory_as_directory)
 	fd = vhost_open(root, "/sub", 4, &st);
 	cr_assert_neq(fd, -1, "vhost_open /sub: %s", strerror(errno));
 	cr_assert(S_ISDIR(st.st_mode));
-	/* Default documents are opened in it by name. */
-	sub = vhost_openat(fd, "index.html", 10, &st);
-	cr_assert_neq(sub, -1, "vhost_openat: %s", strerror(errno));
+	/* Default documents are opened by their path below the root. */
+	sub = vhost_open(root, "/sub/index.html", 15, &st);
+	cr_assert_neq(sub, -1, "vhost_open: %s", strerror(errno));
 	cr_assert(S_ISREG(st.st_mode));
 	close(sub);
 	close(fd);
@@ -477,24 +477,25 @@ Test(vhost, open_directory_as_directory)
 	close(fd);
 }
 
-Test(vhost, openat_stays_inside)
+Test(vhost, default_doc_paths_stay_inside)
 {
 	struct stat	 st;
-	int		 dfd, fd;
+	int		 fd;
 
 	outside();
 	file_at("sub/index.html", "index\n");
+	file_at("common/page.html", "page\n");
 	link_at("../../secret.txt", "sub/out.html");
 	link_at("/etc/passwd", "sub/passwd.html");
-	fd = vhost_open(root, "/sub", 4, &st);
-	cr_assert_neq(fd, -1);
-	dfd = fd;
+	link_at("../common/page.html", "sub/in.html");
 	errno = 0;
-	cr_assert_eq(vhost_openat(dfd, "../secret.txt", 13, &st), -1);
-	cr_assert_eq(vhost_openat(dfd, "out.html", 8, &st), -1,
-	    "a link out of the folder opened");
-	cr_assert_eq(vhost_openat(dfd, "passwd.html", 11, &st), -1,
+	cr_assert_eq(vhost_open(root, "/sub/out.html", 13, &st), -1,
+	    "a link out of the root opened");
+	cr_assert_eq(vhost_open(root, "/sub/passwd.html", 16, &st), -1,
 	    "a link to /etc/passwd opened");
-	cr_assert_eq(vhost_openat(dfd, "", 0, &st), -1);
-	close(dfd);
+	/* A link to a sibling folder stays inside the root: it opens. */
+	fd = vhost_open(root, "/sub/in.html", 12, &st);
+	cr_assert_neq(fd, -1, "a link inside the root: %s", strerror(errno));
+	cr_assert(S_ISREG(st.st_mode));
+	close(fd);
 }
