@@ -1511,3 +1511,32 @@ Test(server, listing_tells_nothing_of_links_out_of_the_root)
 	cr_assert(!leak, "the listing shows the size of a file outside the "
 	    "root");
 }
+
+/*
+ * A client too slow to send its request head is answered 408 and dropped
+ * after HeaderWaitTimeout, while the server goes on serving others.
+ */
+Test(server, slow_request_head_is_408_after_header_wait_timeout)
+{
+	struct mbt_resp	 r;
+	long long	 t0, el;
+	int		 fd;
+
+	MBCTL("set", "W3SVC/HeaderWaitTimeout", "2");
+	start();
+	fd = mbt_connect(env.port);
+	cr_assert_geq(fd, 0);
+	t0 = now_ms();
+	cr_assert_eq(mbt_send(fd, "GET / HTTP/1.1\r\nHost: alpha.test\r\n"), 0);
+	/* Others are served meanwhile. */
+	expect_get(env.port, "beta.test", "/", 200, "site beta\n");
+	cr_assert_eq(mbt_read_response(fd, &r, 0), 0, "no 408 came");
+	el = now_ms() - t0;
+	expect_status(&r, 408);
+	cr_assert_geq(el, 1500, "dropped after %lld ms, before the timeout",
+	    el);
+	cr_assert_lt(el, 8000, "dropped only after %lld ms", el);
+	cr_assert_eq(mbt_closed(fd, 5000), 1, "the connection stayed open");
+	mbt_resp_free(&r);
+	mbt_close(fd);
+}
