@@ -251,8 +251,8 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return 0;
 }
 
-static void
-rm_rf(const char *path)
+void
+mbt_rmtree(const char *path)
 {
 	nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	rmdir(path);
@@ -478,7 +478,7 @@ mbt_setup(struct mbt_env *e)
 
  fail:
 	if (e->dir[0] != '\0')
-		rm_rf(e->dir);
+		mbt_rmtree(e->dir);
 	else
 		rmdir(tmpl);
 	e->dir[0] = '\0';
@@ -523,7 +523,7 @@ mbt_teardown(struct mbt_env *e)
 		show_sanitizer_reports(e);
 	/* Only ever what mbt_setup() made. */
 	if (strncmp(e->dir, "/tmp/mbt.", 9) == 0)
-		rm_rf(e->dir);
+		mbt_rmtree(e->dir);
 	e->dir[0] = '\0';
 }
 

@@ -39,6 +39,9 @@ struct mbt_env {
  * 0 or -1 (the test should then fail).
  */
 int	mbt_setup(struct mbt_env *e);
+/* Remove path and everything below it, as rm -rf does; links are not
+ * followed. */
+void	mbt_rmtree(const char *path);
 /* Stop the server if running (TERM, bounded wait, KILL), remove dir. */
 void	mbt_teardown(struct mbt_env *e);
 

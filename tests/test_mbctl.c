@@ -21,6 +21,8 @@
 
 #include <criterion/criterion.h>
 
+#include "mbt.h"
+
 /* No single mbctl run may take longer; the slowest takes well under 1s. */
 #define RUN_TIMEOUT_MS	60000
 #define MAXARGS		64
@@ -42,30 +44,6 @@ check_len(int n, size_t len)
 /* snprintf(3) that must not truncate. */
 #define xsnprintf(buf, len, ...)					\
 	check_len(snprintf((buf), (len), __VA_ARGS__), (len))
-
-static void
-rm_rf(const char *path)
-{
-	struct stat	 st;
-	struct dirent	*de;
-	DIR		*d;
-	char		 sub[PATH_MAX];
-
-	if (lstat(path, &st) == -1)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			xsnprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			rm_rf(sub);
-		}
-		closedir(d);
-		rmdir(path);
-	} else
-		unlink(path);
-}
 
 static char *
 slurp(const char *file)
@@ -351,7 +329,7 @@ teardown(void)
 	free(g_err);
 	g_out = g_err = NULL;
 	if (tdir[0] != '\0')
-		rm_rf(tdir);
+		mbt_rmtree(tdir);
 }
 
 TestSuite(mbctl, .init = setup, .fini = teardown, .timeout = 100);

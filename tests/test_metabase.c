@@ -26,36 +26,13 @@
 
 #include <criterion/criterion.h>
 
+#include "mbt.h"
+
 #include "metabase.h"
 
 static struct mb	*mb;
 static char		 tmp[1024];		/* the test's directory */
 static char		 mbdir[PATH_MAX];	/* the metabase in it */
-
-/* Remove path and everything below it, as rm -rf does. */
-static void
-rm_rf(const char *path)
-{
-	struct stat	 st;
-	struct dirent	*de;
-	DIR		*d;
-	char		 sub[PATH_MAX];
-
-	if (lstat(path, &st) == -1)
-		return;
-	if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-			rm_rf(sub);
-		}
-		closedir(d);
-		rmdir(path);
-	} else
-		unlink(path);
-}
 
 static void
 tm_init(void)
@@ -78,7 +55,7 @@ tm_fini(void)
 {
 	mb_close(mb);
 	mb = NULL;
-	rm_rf(tmp);
+	mbt_rmtree(tmp);
 }
 
 TestSuite(metabase, .init = tm_init, .fini = tm_fini);
