@@ -217,11 +217,14 @@ open_beneath(int dirfd, const char *name, struct stat *st)
 	return -1;
 }
 
-int
-vhost_open(const char *root, const char *rel, size_t rellen,
-    struct stat *st)
+/*
+ * The root's descriptor, and rel[0..rellen) as a name relative to it in
+ * name ("." for the root itself).  Returns the descriptor, or -1.
+ */
+static int
+beneath(const char *root, const char *rel, size_t rellen,
+    char name[PATH_MAX])
 {
-	char	 name[PATH_MAX];
 	int	 dirfd;
 
 	if ((dirfd = root_fd(root)) == -1)
@@ -230,7 +233,7 @@ vhost_open(const char *root, const char *rel, size_t rellen,
 		rel++;
 		rellen--;
 	}
-	if (rellen >= sizeof(name)) {
+	if (rellen >= PATH_MAX) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -239,6 +242,18 @@ vhost_open(const char *root, const char *rel, size_t rellen,
 	else
 		memcpy(name, rel, rellen);
 	name[rellen] = '\0';
+	return dirfd;
+}
+
+int
+vhost_open(const char *root, const char *rel, size_t rellen,
+    struct stat *st)
+{
+	char	 name[PATH_MAX];
+	int	 dirfd;
+
+	if ((dirfd = beneath(root, rel, rellen, name)) == -1)
+		return -1;
 	return open_beneath(dirfd, name, st);
 }
 
@@ -248,17 +263,7 @@ vhost_stat(const char *root, const char *rel, size_t rellen, struct stat *st)
 	char	 name[PATH_MAX];
 	int	 dirfd;
 
-	if ((dirfd = root_fd(root)) == -1)
+	if ((dirfd = beneath(root, rel, rellen, name)) == -1)
 		return -1;
-	while (rellen > 0 && rel[0] == '/') {
-		rel++;
-		rellen--;
-	}
-	if (rellen == 0 || rellen >= sizeof(name)) {
-		errno = ENOENT;
-		return -1;
-	}
-	memcpy(name, rel, rellen);
-	name[rellen] = '\0';
 	return fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW);
 }
