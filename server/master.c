@@ -562,7 +562,8 @@ master_worker_signals(void)
 	set_handler(SIGPIPE, SIG_IGN);
 	/* A terminal resize reaches the workers too when run with -F. */
 	set_handler(SIGWINCH, SIG_IGN);
-	set_handler(SIGUSR2, SIG_IGN);
+	/* SIGUSR2 only interrupts a wait: see worker_nudge(). */
+	set_handler(SIGUSR2, worker_sig);
 }
 
 static void

@@ -122,7 +122,9 @@ int	master_run(struct conf *);
 /*
  * Install the worker's signal dispositions: SIGQUIT sets worker_graceful,
  * SIGUSR1 sets worker_reopen, SIGTERM and SIGINT keep their default
- * (exit at once), SIGHUP, SIGPIPE, SIGWINCH and SIGUSR2 are ignored.  The
+ * (exit at once), SIGUSR2 does nothing but interrupt a blocking call
+ * (a keep-alive worker's wait, see worker.c), SIGHUP, SIGPIPE and
+ * SIGWINCH are ignored.  The
  * master calls it in the child before worker_main(); calling it again is
  * harmless.
  */

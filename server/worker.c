@@ -257,6 +257,38 @@ saturated(void)
 }
 
 /*
+ * This worker has just taken the last idle place of a full pool: wake the
+ * keep-alive worker idle longest out of its blocking recv(2) (SIGUSR2
+ * interrupts it), so that it starts watching the listening sockets now
+ * rather than at its next one-second look.
+ */
+static void
+nudge_oldest_keepalive(void)
+{
+	struct sb_slot	*s;
+	uint64_t	 best = UINT64_MAX, t;
+	pid_t		 pid = 0;
+	int		 i, nslots;
+
+	nslots = atomic_load_explicit(&scoreboard->nslots,
+	    memory_order_relaxed);
+	for (i = 0; i < nslots; i++) {
+		s = &scoreboard->slot[i];
+		if (i == wslot || atomic_load_explicit(&s->state,
+		    memory_order_relaxed) != SB_KEEPALIVE)
+			continue;
+		t = atomic_load_explicit(&s->since, memory_order_relaxed);
+		if (t < best) {
+			best = t;
+			pid = atomic_load_explicit(&s->pid,
+			    memory_order_relaxed);
+		}
+	}
+	if (pid > 0)
+		kill(pid, SIGUSR2);
+}
+
+/*
  * Between requests: wait for the next one on a kept-alive connection for
  * up to its ConnectionTimeout.  Returns 1 when bytes have come, 0 to
  * close (timeout, end of file, stop, or giving way to a waiting client).
@@ -1270,6 +1302,8 @@ worker_main(int slot)
 		if ((fd = accept_next(&c, &peer)) == -1)
 			continue;
 		sb_set_state(slot, SB_BUSY, 0);
+		if (saturated())
+			nudge_oldest_keepalive();
 		c.fd = fd;
 		c.rstart = c.rend = 0;
 		c.nreq = 0;
