@@ -215,17 +215,26 @@ resp_header_num(struct resp *r, const char *name, long long n)
 void
 resp_begin(struct resp *r, char *buf, size_t cap, int status)
 {
-	char	 line[64];
-	int	 n;
+	char		 line[64];
+	const char	*reason = resp_reason(status);
+	size_t		 n = strlen(reason);
 
 	r->buf = buf;
 	r->cap = cap;
 	r->len = 0;
 	r->overflow = 0;
 	r->status = status;
-	n = snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status,
-	    resp_reason(status));
-	resp_raw(r, line, (size_t)n);
+	/* "HTTP/1.1 200 OK\r\n", by hand: every response starts here. */
+	memcpy(line, "HTTP/1.1 ", 9);
+	line[9] = '0' + status / 100 % 10;
+	line[10] = '0' + status / 10 % 10;
+	line[11] = '0' + status % 10;
+	line[12] = ' ';
+	if (n > sizeof(line) - 15)
+		n = sizeof(line) - 15;
+	memcpy(line + 13, reason, n);
+	memcpy(line + 13 + n, "\r\n", 2);
+	resp_raw(r, line, 15 + n);
 	resp_header(r, "Date", resp_date(time(NULL)), 29);
 	resp_header(r, "Server", SERVER_NAME, sizeof(SERVER_NAME) - 1);
 }

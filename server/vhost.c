@@ -38,6 +38,25 @@ struct rootfd {
 static struct rootfd	 roots[VHOST_ROOTS];
 static int		 have_openat2 = 1;
 
+/* "/LM/W3SVC/<site>" into buf (40 bytes); returns its length.  By hand:
+ * this runs for every request. */
+static size_t
+site_key(char *buf, uint32_t site)
+{
+	char	 digits[10];
+	size_t	 n = 0, len = 10;
+
+	memcpy(buf, "/LM/W3SVC/", 10);
+	do {
+		digits[n++] = '0' + site % 10;
+		site /= 10;
+	} while (site != 0);
+	while (n > 0)
+		buf[len++] = digits[--n];
+	buf[len] = '\0';
+	return len;
+}
+
 int
 vhost_match(struct mb *mb, const char *ip, unsigned port, const char *host,
     size_t hostlen, struct vhost *vh)
@@ -48,7 +67,7 @@ vhost_match(struct mb *mb, const char *ip, unsigned port, const char *host,
 
 	if ((rc = mb_site_find(mb, ip, port, host, hostlen, &vh->site)) != 0)
 		return rc;
-	snprintf(key, sizeof(key), "/LM/W3SVC/%u", (unsigned)vh->site);
+	site_key(key, vh->site);
 	rc = mb_prop_get(mb, key, &mb_schema[MB_P_SERVERSTATE], &v);
 	if (rc == MB_NOTFOUND) {
 		vh->state = mb_schema[MB_P_SERVERSTATE].dflt;
@@ -65,11 +84,11 @@ vhost_resolve(struct mb *mb, struct vhost *vh, const char *path, size_t len)
 {
 	const struct mb_value *p;
 	size_t		 pre, keylen, plen = len;
-	int		 n, rc;
+	int		 rc;
 
-	n = snprintf(vh->key, sizeof(vh->key), "/LM/W3SVC/%u/ROOT",
-	    (unsigned)vh->site);
-	pre = (size_t)n;
+	pre = site_key(vh->key, vh->site);
+	memcpy(vh->key + pre, "/ROOT", 6);
+	pre += 5;
 	if (len > sizeof(vh->key) - pre - 1)
 		len = sizeof(vh->key) - pre - 1;
 	/* "/" adds nothing: the folder is ROOT itself. */

@@ -457,9 +457,13 @@ reqinfo_settings(struct reqinfo *ri, const struct mb_props *p)
 	hdr_timeout = p->v[MB_P_HEADERWAITTIMEOUT].dword;
 	ri->logtype = p->v[MB_P_LOGTYPE].dword;
 	ri->logflags = p->v[MB_P_LOGEXTFILEFLAGS].dword;
-	snprintf(ri->logdir, sizeof(ri->logdir), "%s",
-	    p->v[MB_P_LOGFILEDIRECTORY].str ? p->v[MB_P_LOGFILEDIRECTORY].str :
-	    "");
+	/* Copied: it must outlive the snapshot, for the access log. */
+	if (ri->logtype != 0 && p->v[MB_P_LOGFILEDIRECTORY].len <
+	    sizeof(ri->logdir))
+		memcpy(ri->logdir, p->v[MB_P_LOGFILEDIRECTORY].str,
+		    p->v[MB_P_LOGFILEDIRECTORY].len + 1);
+	else
+		ri->logdir[0] = '\0';
 }
 
 /* Settings of the service, or of site when it is known. */
@@ -706,8 +710,8 @@ send_listing(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
  */
 static enum next
 send_file_response(struct conn *c, struct reqinfo *ri, struct vhost *vh,
-    int fd, const struct stat *st, const char *data, const char *name,
-    size_t namelen)
+    int fd, const struct stat *st, const char *data, const char *tag,
+    size_t taglen, const char *name, size_t namelen)
 {
 	const struct mb_value *mm = &vh->props.v[MB_P_MIMEMAP];
 	const struct mb_value *ch = &vh->props.v[MB_P_HTTPCUSTOMHEADERS];
@@ -719,7 +723,11 @@ send_file_response(struct conn *c, struct reqinfo *ri, struct vhost *vh,
 	int		 status, n;
 	enum next	 next = NEXT_CLOSE;
 
-	etaglen = resp_etag(st, etag, sizeof(etag));
+	if (tag != NULL) {
+		memcpy(etag, tag, taglen);
+		etaglen = taglen;
+	} else
+		etaglen = resp_etag(st, etag, sizeof(etag));
 	if ((status = resp_preconditions(ri->req, etag, etaglen,
 	    st->st_mtime)) == 0)
 		status = resp_range(ri->req, st->st_size, etag, etaglen,
@@ -846,7 +854,7 @@ serve_dir(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
 			if (fd != -1 && S_ISREG(st.st_mode)) {
 				close(dfd);
 				return send_file_response(c, ri, vh, fd, &st,
-				    NULL, p, comma - p);
+				    NULL, NULL, 0, p, comma - p);
 			}
 			if (fd != -1)
 				close(fd);
@@ -1085,7 +1093,7 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 	if (pathbuf[plen - 1] != '/' &&
 	    (fe = fc_lookup(vh->root, vh->rel, vh->rellen)) != NULL)
 		return send_file_response(c, ri, vh, -1, &fe->st, fe->data,
-		    pathbuf, plen);
+		    fe->etag, fe->etaglen, pathbuf, plen);
 	fd = vhost_open(vh->root, vh->rel, vh->rellen, &st);
 	if (fd == -1)
 		return send_error(c, ri, errno == EACCES ? 403 : 404, NULL,
@@ -1100,9 +1108,10 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 	if ((fe = fc_store(vh->root, vh->rel, vh->rellen, fd, &st)) != NULL) {
 		close(fd);
 		return send_file_response(c, ri, vh, -1, &fe->st, fe->data,
-		    pathbuf, plen);
+		    fe->etag, fe->etaglen, pathbuf, plen);
 	}
-	return send_file_response(c, ri, vh, fd, &st, NULL, pathbuf, plen);
+	return send_file_response(c, ri, vh, fd, &st, NULL, NULL, 0, pathbuf,
+	    plen);
 }
 
 static void
