@@ -350,6 +350,10 @@ mb_value_check(const struct mb_prop *p, const struct mb_value *v, char *err,
 			return MB_BADVALUE;
 		return 0;
 	case MB_MULTISZ:
+		if (p->syntax == MB_SYN_HEADER && v->len > MB_MAXCUSTOMHEADERS) {
+			snprintf(err, errlen, "%s too long: %zu bytes, at most %d", p->name, v->len, MB_MAXCUSTOMHEADERS);
+			return MB_BADVALUE;
+		}
 		if (v->len > MB_MAXVALUE ||
 		    (v->len > 0 && (v->str == NULL || v->str[v->len - 1]))) {
 			snprintf(err, errlen, "invalid value for %s: not a list of strings", p->name);

@@ -58,6 +58,12 @@
 #define MB_MAXPATH	480
 /* One key name: as long as a file name. */
 #define MB_MAXNAME	255
+/*
+ * HttpCustomHeaders, all its strings together: they go into every
+ * response head of the site, which must fit the server's buffer with
+ * room to spare; 16 KiB is the largest head a client may send us, too.
+ */
+#define MB_MAXCUSTOMHEADERS	16384
 /* Largest STRING or MULTISZ value: ample for a MimeMap of every type. */
 #define MB_MAXVALUE	(256 * 1024)
 

@@ -61,6 +61,11 @@
 #include "vhost.h"
 #include "worker.h"
 
+/* Append a string literal to a response head. */
+#define RESP_RAW_LIT(r, lit)	resp_raw((r), (lit), sizeof(lit) - 1)
+/* What static content allows. */
+#define ALLOW_LINE		"Allow: GET, HEAD, OPTIONS\r\n"
+
 /* What the connection loop does after a request. */
 enum next {
 	NEXT_KEEP,		/* read the next request */
@@ -75,6 +80,8 @@ struct conn {
 	unsigned	 lport;
 	char		 cip[INET6_ADDRSTRLEN];	/* client address */
 	size_t		 rstart, rend;		/* unparsed bytes in rbuf */
+	size_t		 floor;			/* rbuf[0..floor): the head in use */
+	uint32_t	 hdr_timeout;		/* HeaderWaitTimeout, seconds */
 	unsigned	 nreq;			/* requests begun */
 	int		 rcvtimeo;		/* SO_RCVTIMEO set */
 	int		 sndtimeo;		/* SO_SNDTIMEO set */
@@ -98,6 +105,8 @@ struct reqinfo {
 	int		 allow, legacy;
 	unsigned	 max_requests;
 	uint32_t	 conn_timeout;
+	uint32_t	 hdr_timeout;
+	int		 close;		/* close after this response */
 	uint32_t	 logtype, logflags;
 	char		 logdir[PATH_MAX];
 	const char	*path;		/* cs-uri-stem (decoded) */
@@ -115,8 +124,12 @@ static char		 pathbuf[HP_MAXREQLINE + 2];
 /* Scratch for error pages and listings; grows for big folders. */
 static char		*xbuf;
 static size_t		 xcap;
-/* Service-wide timeouts, refreshed with each snapshot. */
-static uint32_t		 hdr_timeout = 20;
+/*
+ * The service's HeaderWaitTimeout, for the first head of a connection
+ * (its site is not known yet), and the snapshot it was read in.
+ */
+static uint32_t		 svc_hdr_timeout = 20;
+static uint64_t		 svc_txnid;
 
 static void
 ms_sleep_poll(int fd, int ms)
@@ -166,7 +179,12 @@ send_all(struct conn *c, const char *buf, size_t len, int flags)
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			p.fd = c->fd;
 			p.events = POLLOUT;
-			if (poll(&p, 1, WORKER_SEND_TIMEOUT * 1000) > 0)
+			/* A signal (log reopen, graceful stop) is no reason
+			 * to cut a response short. */
+			do
+				n = poll(&p, 1, WORKER_SEND_TIMEOUT * 1000);
+			while (n == -1 && errno == EINTR);
+			if (n > 0)
 				continue;
 		}
 		c->broken = 1;
@@ -204,15 +222,19 @@ send_file(struct conn *c, int fd, off_t off, off_t count)
  * Reading.
  */
 
-/* Make room at the end of rbuf, keeping the unparsed bytes. */
+/*
+ * Make room at the end of rbuf, keeping the unparsed bytes.  Nothing moves
+ * below c->floor: the head of the request being served is there, and the
+ * parsed request points into it.
+ */
 static void
 rbuf_compact(struct conn *c)
 {
-	if (c->rstart == 0)
+	if (c->rstart == c->floor)
 		return;
-	memmove(rbuf, rbuf + c->rstart, c->rend - c->rstart);
-	c->rend -= c->rstart;
-	c->rstart = 0;
+	memmove(rbuf + c->floor, rbuf + c->rstart, c->rend - c->rstart);
+	c->rend -= c->rstart - c->floor;
+	c->rstart = c->floor;
 }
 
 /*
@@ -240,12 +262,13 @@ read_more(struct conn *c, const struct timespec *t0, uint64_t deadline_ms)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return -1;
-		if ((el = elapsed_ms(t0)) >= deadline_ms)
+		if ((el = elapsed_ms(t0)) >= deadline_ms) {
+			errno = ETIMEDOUT;
 			return -1;
+		}
 		p.fd = c->fd;
 		p.events = POLLIN;
-		if (poll(&p, 1, (int)(deadline_ms - el)) == 0)
-			return -1;
+		poll(&p, 1, (int)(deadline_ms - el));
 	}
 }
 
@@ -397,7 +420,10 @@ linger_close(struct conn *c)
 	while ((el = elapsed_ms(&t0)) < WORKER_LINGER_MS) {
 		p.fd = c->fd;
 		p.events = POLLIN;
-		if (poll(&p, 1, (int)(WORKER_LINGER_MS - el)) <= 0)
+		n = poll(&p, 1, (int)(WORKER_LINGER_MS - el));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
 			break;
 		n = recv(c->fd, wbuf, sizeof(wbuf), MSG_DONTWAIT);
 		if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
@@ -434,7 +460,7 @@ finish_head(struct resp *r, struct reqinfo *ri, enum next *next)
 	in.nrequests = ri->nreq;
 	in.delimited = ri->delimited;
 	in.body_read = ri->body_read;
-	in.stopping = stopping() || (sb_max_requests() != 0 &&
+	in.stopping = ri->close || stopping() || (sb_max_requests() != 0 &&
 	    sb_requests(wslot) + 1 >= sb_max_requests());
 	*next = NEXT_CLOSE;
 	if (ka_decide(&in, &tok))
@@ -447,6 +473,25 @@ finish_head(struct resp *r, struct reqinfo *ri, enum next *next)
 	resp_raw(r, "\r\n", 2);
 }
 
+/*
+ * A head that did not fit the response buffer (custom headers too big for
+ * it): answer a bare 500 instead, and close.
+ */
+static enum next
+send_overflow(struct conn *c, struct reqinfo *ri)
+{
+	struct resp	 r;
+
+	log_warnx("response head for site %u does not fit in %zu bytes",
+	    (unsigned)ri->site, sizeof(wbuf));
+	ri->status = 500;
+	resp_begin(&r, wbuf, sizeof(wbuf), 500);
+	RESP_RAW_LIT(&r, "Content-Length: 0\r\nConnection: close\r\n\r\n");
+	send_all(c, r.buf, r.len, 0);
+	ri->sent = (long long)r.len;
+	return NEXT_LINGER;
+}
+
 static void
 reqinfo_settings(struct reqinfo *ri, const struct mb_props *p)
 {
@@ -454,7 +499,7 @@ reqinfo_settings(struct reqinfo *ri, const struct mb_props *p)
 	ri->legacy = p->v[MB_P_LEGACYKEEPALIVES].dword;
 	ri->max_requests = p->v[MB_P_MAXKEEPALIVEREQUESTS].dword;
 	ri->conn_timeout = p->v[MB_P_CONNECTIONTIMEOUT].dword;
-	hdr_timeout = p->v[MB_P_HEADERWAITTIMEOUT].dword;
+	ri->hdr_timeout = p->v[MB_P_HEADERWAITTIMEOUT].dword;
 	ri->logtype = p->v[MB_P_LOGTYPE].dword;
 	ri->logflags = p->v[MB_P_LOGEXTFILEFLAGS].dword;
 	/* Copied: it must outlive the snapshot, for the access log. */
@@ -533,7 +578,7 @@ send_mem(struct conn *c, struct reqinfo *ri, int status, const char *ctype,
 	finish_head(&r, ri, &next);
 	mb_end(mb);
 	if (r.overflow)
-		return NEXT_CLOSE;
+		return send_overflow(c, ri);
 	if (ri->req != NULL && ri->req->meth == HP_M_HEAD)
 		blen = 0;
 	if (blen > 0 && blen <= r.cap - r.len) {
@@ -553,12 +598,12 @@ send_error(struct conn *c, struct reqinfo *ri, int status, const char *detail,
     const struct mb_value *custom)
 {
 	size_t	 n;
-	char	 allow[] = "Allow: GET, HEAD, OPTIONS\r\n";
 
 	xbuf_reserve(2048);
 	n = resp_error_page(status, detail, xbuf, xcap);
 	return send_mem(c, ri, status, "text/html; charset=utf-8", xbuf, n,
-	    status == 405 ? allow : NULL, status == 405 ? sizeof(allow) - 1 : 0,
+	    status == 405 ? ALLOW_LINE : NULL,
+	    status == 405 ? sizeof(ALLOW_LINE) - 1 : 0,
 	    custom);
 }
 
@@ -578,6 +623,9 @@ cmp_dirent(const void *a, const void *b)
 		return y->dir - x->dir;
 	return strcmp(x->name, y->name);
 }
+
+/* Append a string literal, its length counted by the compiler. */
+#define XAPPEND_LIT(n, lit)	xappend((n), (lit), sizeof(lit) - 1)
 
 /* Append to xbuf at *n, growing it; returns -1 when memory runs out. */
 static int
@@ -658,14 +706,18 @@ send_listing(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
 		ne++;
 	}
 	closedir(dir);
-	qsort(ents, ne, sizeof(*ents), cmp_dirent);
-	uri_html_escape(upath, upathlen, up, sizeof(up), &ul);
-	len = snprintf(line, sizeof(line), "<!DOCTYPE html>\n<html><head>"
-	    "<meta charset=\"utf-8\"><title>%s</title></head>\n<body><h1>%s"
-	    "</h1><hr>\n<pre>\n", up, up);
-	xappend(&n, line, (size_t)len);
+	if (ne > 0)
+		qsort(ents, ne, sizeof(*ents), cmp_dirent);
+	if (uri_html_escape(upath, upathlen, up, sizeof(up), &ul) != 0)
+		ul = 0;
+	XAPPEND_LIT(&n, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+	    "<title>");
+	xappend(&n, up, ul);
+	XAPPEND_LIT(&n, "</title></head>\n<body><h1>");
+	xappend(&n, up, ul);
+	XAPPEND_LIT(&n, "</h1><hr>\n<pre>\n");
 	if (upathlen > 1)
-		xappend(&n, "<a href=\"../\">[To Parent Directory]</a>\n", 40);
+		XAPPEND_LIT(&n, "<a href=\"../\">[To Parent Directory]</a>\n");
 	for (i = 0; i < ne; i++) {
 		e = &ents[i];
 		if (uri_escape(e->name, strlen(e->name), esc, sizeof(esc),
@@ -697,7 +749,7 @@ send_listing(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
  next_ent:
 		free(e->name);
 	}
-	xappend(&n, "</pre><hr></body></html>\n", 25);
+	XAPPEND_LIT(&n, "</pre><hr></body></html>\n");
 	next = send_mem(c, ri, 200, "text/html; charset=utf-8", xbuf, n, NULL,
 	    0, &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
 	return next;
@@ -756,7 +808,7 @@ send_file_response(struct conn *c, struct reqinfo *ri, struct vhost *vh,
 	resp_header(&r, "Last-Modified", resp_date(st->st_mtime), 29);
 	resp_header(&r, "ETag", etag, etaglen);
 	if (status != 304)
-		resp_raw(&r, "Accept-Ranges: bytes\r\n", 22);
+		RESP_RAW_LIT(&r, "Accept-Ranges: bytes\r\n");
 	if (status == 206) {
 		n = snprintf(cr, sizeof(cr), "bytes %lld-%lld/%lld",
 		    (long long)first, (long long)last, (long long)st->st_size);
@@ -767,7 +819,7 @@ send_file_response(struct conn *c, struct reqinfo *ri, struct vhost *vh,
 	finish_head(&r, ri, &next);
 	mb_end(mb);
 	if (r.overflow) {
-		next = NEXT_CLOSE;
+		next = send_overflow(c, ri);
 		goto out;
 	}
 	if (ri->req->meth == HP_M_HEAD)
@@ -872,7 +924,10 @@ serve_dir(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
 
 /*
  * Read and drop the request body, up to limit bytes, keeping what follows
- * it (the next request) in rbuf.  Returns 0, or the status to answer.
+ * it (the next request) in rbuf.  The head stays where it is, below
+ * c->floor: the body only ever takes the room after it.  Returns 0, or
+ * the status to answer: 413 too large, 408 too slow (HeaderWaitTimeout),
+ * 400 malformed or cut short.
  */
 static int
 skip_body(struct conn *c, const struct hp_request *req, uint64_t limit,
@@ -880,13 +935,18 @@ skip_body(struct conn *c, const struct hp_request *req, uint64_t limit,
 {
 	struct hp_chunked st;
 	size_t		 used, avail;
-	uint64_t	 left;
+	uint64_t	 left, deadline = (uint64_t)c->hdr_timeout * 1000;
+	ssize_t		 got;
 	int		 status, rc;
 
-	if (req->chunked) {
+	if (!req->chunked && (uint64_t)req->content_length > limit)
+		return 413;
+	if (req->chunked)
 		hp_chunked_init(&st);
-		for (;;) {
-			avail = c->rend - c->rstart;
+	left = req->chunked ? 0 : (uint64_t)req->content_length;
+	for (;;) {
+		avail = c->rend - c->rstart;
+		if (req->chunked) {
 			rc = hp_decode_chunked(&st, rbuf + c->rstart, avail,
 			    &used, &status);
 			if (rc == HP_ERROR)
@@ -897,26 +957,14 @@ skip_body(struct conn *c, const struct hp_request *req, uint64_t limit,
 				c->rstart += used;
 				return 0;
 			}
-			c->rstart = c->rend = 0;
-			if (read_more(c, t0, (uint64_t)hdr_timeout * 1000) <= 0)
-				return 400;
-		}
-	}
-	if (req->content_length <= 0)
-		return 0;
-	if ((uint64_t)req->content_length > limit)
-		return 413;
-	left = (uint64_t)req->content_length;
-	for (;;) {
-		avail = c->rend - c->rstart;
-		if (avail >= left) {
+		} else if (avail >= left) {
 			c->rstart += left;
 			return 0;
-		}
-		left -= avail;
-		c->rstart = c->rend = 0;
-		if (read_more(c, t0, (uint64_t)hdr_timeout * 1000) <= 0)
-			return 400;
+		} else
+			left -= avail;
+		c->rstart = c->rend = c->floor;
+		if ((got = read_more(c, t0, deadline)) <= 0)
+			return got == -1 && errno == ETIMEDOUT ? 408 : 400;
 	}
 }
 
@@ -972,6 +1020,26 @@ log_request(struct conn *c, struct reqinfo *ri)
 }
 
 /*
+ * Refresh the service-wide HeaderWaitTimeout when the snapshot has
+ * changed: it times the first head of a connection, before its site is
+ * known.  One lookup per metabase change, not per request.
+ */
+static void
+svc_settings(void)
+{
+	struct mb_value	 v;
+	uint64_t	 id = mb_txnid(mb);
+
+	if (id == svc_txnid)
+		return;
+	if (mb_prop_effective(mb, "/LM/W3SVC",
+	    &mb_schema[MB_P_HEADERWAITTIMEOUT], &v) == 0) {
+		svc_hdr_timeout = v.dword;
+		svc_txnid = id;
+	}
+}
+
+/*
  * Whether site already holds max connections in other workers (serving
  * a request or keeping one open).  Scans the scoreboard, so only when
  * MaxConnections is set.
@@ -1012,64 +1080,82 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 	static struct vhost vhs;
 	struct stat	 st;
 	const char	*q;
-	size_t		 plen, ql;
+	size_t		 plen = 0, ql, before;
 	uint64_t	 limit;
-	int		 rc, fd, status;
+	int		 rc, hrc, fd, status, pass;
 
 	vh = &vhs;
 	ri->req = req;
 	ri->received = headlen;
-	if ((rc = mb_begin(mb)) != 0) {
-		log_warnx("cannot read the metabase: %s", mb_strerror(rc));
-		ri->body_read = 0;
-		return send_error(c, ri, 503, NULL, NULL);
-	}
-	rc = vhost_match(mb, c->lip, c->lport, req->host, req->host_len, vh);
-	if (rc != 0) {
-		fallback_settings(ri, 0);
-		ri->body_read = !req->chunked && req->content_length <= 0;
-		c->rstart += headlen;
-		return send_error(c, ri, 400, rc == MB_NOTFOUND ?
-		    "Bad Request (Invalid Hostname)" : NULL, NULL);
-	}
-	ri->site = vh->site;
-	sb_set_state(wslot, SB_BUSY, vh->site);
 	c->rstart += headlen;
-	rc = uri_normalize(req->path, req->path_len, pathbuf, sizeof(pathbuf),
-	    &plen, &q, &ql);
-	if (rc == 0) {
-		ri->path = pathbuf;
-		ri->query = q;
-		ri->querylen = ql;
-		rc = vhost_resolve(mb, vh, pathbuf, plen);
-		if (rc == 0)
-			reqinfo_settings(ri, &vh->props);
-	}
-	if (rc != 0 || req->form == HP_TF_ASTERISK)
-		fallback_settings(ri, vh->site);
-	/* The body, read and dropped, so the connection stays framed. */
-	limit = rc == 0 ? vh->props.v[MB_P_MAXREQUESTENTITY].dword :
-	    mb_schema[MB_P_MAXREQUESTENTITY].dflt;
+	c->floor = c->rstart;		/* the head stays put until we are done */
 	ri->body_read = !req->chunked && req->content_length <= 0;
-	if (!ri->body_read && !req->expect_continue) {
-		size_t before = c->rstart;
-
-		status = skip_body(c, req, limit, &ri->start);
-		if (status != 0)
+	for (pass = 0;; pass++) {
+		if ((rc = mb_begin(mb)) != 0) {
+			log_warnx("cannot read the metabase: %s",
+			    mb_strerror(rc));
+			ri->close = 1;
+			return send_error(c, ri, 503, NULL, NULL);
+		}
+		svc_settings();
+		hrc = vhost_match(mb, c->lip, c->lport, req->host,
+		    req->host_len, vh);
+		rc = hrc;
+		if (hrc == 0) {
+			ri->site = vh->site;
+			rc = uri_normalize(req->path, req->path_len, pathbuf,
+			    sizeof(pathbuf), &plen, &q, &ql);
+			if (rc == 0) {
+				ri->path = pathbuf;
+				ri->query = q;
+				ri->querylen = ql;
+				rc = vhost_resolve(mb, vh, pathbuf, plen);
+				if (rc == 0)
+					reqinfo_settings(ri, &vh->props);
+			}
+		}
+		if (rc != 0 || req->form == HP_TF_ASTERISK)
+			fallback_settings(ri, hrc == 0 ? vh->site : 0);
+		if (ri->body_read || req->expect_continue || pass > 0)
+			break;
+		/*
+		 * Drop the body, so the connection stays framed, without a
+		 * snapshot pinned while a slow client sends it; then look
+		 * again in a fresh one.
+		 */
+		limit = rc == 0 ? vh->props.v[MB_P_MAXREQUESTENTITY].dword :
+		    mb_schema[MB_P_MAXREQUESTENTITY].dflt;
+		mb_end(mb);
+		before = c->rstart;
+		if ((status = skip_body(c, req, limit, &ri->start)) != 0)
 			return send_error(c, ri, status, NULL, NULL);
 		ri->body_read = 1;
 		ri->received += c->rstart - before;
-	} else if (!ri->body_read && (req->content_length > 0 &&
-	    (uint64_t)req->content_length > limit))
+	}
+	if (hrc != 0)
+		return send_error(c, ri, hrc == MB_NOTFOUND ? 400 : 503,
+		    hrc == MB_NOTFOUND ? "Bad Request (Invalid Hostname)" : NULL,
+		    NULL);
+	sb_set_state(wslot, SB_BUSY, vh->site);
+	if (!ri->body_read && req->content_length > 0 &&
+	    (uint64_t)req->content_length > (rc == 0 ?
+	    vh->props.v[MB_P_MAXREQUESTENTITY].dword :
+	    mb_schema[MB_P_MAXREQUESTENTITY].dflt))
 		return send_error(c, ri, 413, NULL, NULL);
 
 	if (req->expect_other)
 		return send_error(c, ri, 417, NULL, NULL);
-	if (vh->state != MB_STATE_STARTED)
-		return send_error(c, ri, 503, "This site is stopped.", NULL);
-	if (rc == 0 && site_full(vh->site,
-	    vh->props.v[MB_P_MAXCONNECTIONS].dword))
-		return send_error(c, ri, 503, "This site has too many connections; try again later.", NULL);
+	if (vh->state != MB_STATE_STARTED || (rc == 0 && site_full(vh->site,
+	    vh->props.v[MB_P_MAXCONNECTIONS].dword))) {
+		/* Refused: the connection does not count for the site, and
+		 * it closes, so that it holds no place either. */
+		sb_set_state(wslot, SB_BUSY, 0);
+		ri->close = 1;
+		return send_error(c, ri, 503, vh->state != MB_STATE_STARTED ?
+		    "This site is stopped." :
+		    "This site has too many connections; try again later.",
+		    NULL);
+	}
 	if (req->meth == HP_M_OTHER)
 		return send_error(c, ri, 501, NULL, NULL);
 	if (req->meth != HP_M_GET && req->meth != HP_M_HEAD &&
@@ -1078,17 +1164,21 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS] : NULL);
 	if (req->form == HP_TF_ASTERISK)
 		return send_mem(c, ri, 200, NULL, "", 0,
-		    "Allow: GET, HEAD, OPTIONS\r\n", 27, NULL);
+		    ALLOW_LINE, sizeof(ALLOW_LINE) - 1, NULL);
 	if (rc < 0 && rc >= URI_ETOOLONG)
 		return send_error(c, ri, 400, NULL, NULL);
-	if (rc != 0)
+	if (rc == MB_NOTFOUND)
 		return send_error(c, ri, 404, NULL, NULL);
+	if (rc != 0) {
+		log_warnx("cannot read the metabase: %s", mb_strerror(rc));
+		return send_error(c, ri, 503, NULL, NULL);
+	}
 	if (!(vh->props.v[MB_P_ACCESSFLAGS].dword & MB_ACCESS_READ))
 		return send_error(c, ri, 403, "Read access is not allowed here.",
 		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
 	if (req->meth == HP_M_OPTIONS)
 		return send_mem(c, ri, 200, NULL, "", 0,
-		    "Allow: GET, HEAD, OPTIONS\r\n", 27,
+		    ALLOW_LINE, sizeof(ALLOW_LINE) - 1,
 		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
 	if (pathbuf[plen - 1] != '/' &&
 	    (fe = fc_lookup(vh->root, vh->rel, vh->rellen)) != NULL)
@@ -1154,35 +1244,38 @@ serve_connection(struct conn *c)
 	ssize_t		 got;
 
 	c->idle_ms = 120 * 1000;
+	c->hdr_timeout = svc_hdr_timeout;
+	c->floor = 0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
 		/* A whole head, from the buffer or the socket. */
 		for (;;) {
-			n = hp_parse_request(rbuf + c->rstart,
-			    c->rend - c->rstart, &req, &status);
+			/* Heads start at rbuf[0]: the body of a request
+			 * then has the room after its head. */
+			rbuf_compact(c);
+			n = hp_parse_request(rbuf, c->rend, &req, &status);
 			if (n != HP_PARTIAL)
 				break;
-			if (c->rend == c->rstart)
-				c->rstart = c->rend = 0;
-			if (c->rend - c->rstart > 0 || c->nreq == 0 ||
-			    next != NEXT_KEEP) {
+			if (c->rend > 0 || c->nreq == 0 || next != NEXT_KEEP) {
 				got = read_more(c, &t0,
-				    (uint64_t)hdr_timeout * 1000);
+				    (uint64_t)c->hdr_timeout * 1000);
 			} else {
 				if (!wait_next(c, ri.site))
 					goto close;
 				got = 1;
 				clock_gettime(CLOCK_MONOTONIC, &t0);
 			}
-			if (got == 0 && c->rend == c->rstart)
+			if (got == 0)
 				goto close;	/* the client is done */
-			if (got <= 0) {
-				if (c->rend > c->rstart) {
+			if (got < 0) {
+				if (c->rend > 0 && errno == ETIMEDOUT) {
 					/* Part of a head, then silence. */
 					memset(&ri, 0, sizeof(ri));
 					ri.start = t0;
 					fallback_settings(&ri, 0);
 					send_error(c, &ri, 408, NULL, NULL);
+					next = NEXT_LINGER;
+					goto done;
 				}
 				goto close;
 			}
@@ -1199,7 +1292,10 @@ serve_connection(struct conn *c)
 			goto done;
 		}
 		next = handle(c, &req, (size_t)n, &ri);
+		c->floor = 0;
 		c->idle_ms = (uint64_t)ri.conn_timeout * 1000;
+		if (ri.hdr_timeout != 0)
+			c->hdr_timeout = ri.hdr_timeout;
 		log_request(c, &ri);
 		sb_request_done(wslot);
 		if (c->broken)
@@ -1282,7 +1378,7 @@ worker_main(int slot)
 		fatal("cannot drop privileges");
 	if (mb_begin(mb) == 0) {
 		if (mb_resolve(mb, "/LM/W3SVC", 9, &p, &kl) == 0)
-			hdr_timeout = p.v[MB_P_HEADERWAITTIMEOUT].dword;
+			svc_hdr_timeout = p.v[MB_P_HEADERWAITTIMEOUT].dword;
 		mb_end(mb);
 	}
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
