@@ -79,17 +79,27 @@ fmt_date(time_t t, char *buf)
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
+/*
+ * Two cached dates: the current second, for Date, and the last other one
+ * asked for, for Last-Modified, so that serving the same file again
+ * formats neither.
+ */
 const char *
 resp_date(time_t t)
 {
-	static time_t	 cached = -1;
-	static char	 buf[32];
+	static time_t	 cached[2] = { -1, -1 };
+	static char	 buf[2][32];
+	static int	 next;
+	int		 i;
 
-	if (t != cached) {
-		fmt_date(t, buf);
-		cached = t;
-	}
-	return buf;
+	for (i = 0; i < 2; i++)
+		if (cached[i] == t)
+			return buf[i];
+	i = next;
+	next ^= 1;
+	fmt_date(t, buf[i]);
+	cached[i] = t;
+	return buf[i];
 }
 
 static int

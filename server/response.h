@@ -43,7 +43,7 @@ void	resp_custom_headers(struct resp *r, const char *multisz, size_t len);
 
 /* The reason phrase of a status ("Not Found"). */
 const char *resp_reason(int status);
-/* The IMF-fixdate of t, cached for the current second. */
+/* The IMF-fixdate of t; the last two asked for are cached. */
 const char *resp_date(time_t t);
 /* Parse an HTTP-date in any of RFC 9110's three forms; -1 if invalid. */
 time_t	resp_parse_date(const char *s, size_t len);

@@ -772,6 +772,7 @@ send_file_response(struct conn *c, struct reqinfo *ri, struct vhost *vh,
 	const char	*ctype;
 	size_t		 etaglen, ctlen;
 	off_t		 first = 0, last = st->st_size - 1, count;
+	time_t		 now;
 	int		 status, n;
 	enum next	 next = NEXT_CLOSE;
 
@@ -805,7 +806,10 @@ send_file_response(struct conn *c, struct reqinfo *ri, struct vhost *vh,
 		resp_header(&r, "Content-Type", ctype, ctlen);
 		resp_header_num(&r, "Content-Length", (long long)count);
 	}
-	resp_header(&r, "Last-Modified", resp_date(st->st_mtime), 29);
+	/* RFC 9110 8.8.2.1: never later than Date. */
+	now = time(NULL);
+	resp_header(&r, "Last-Modified",
+	    resp_date(st->st_mtime < now ? st->st_mtime : now), 29);
 	resp_header(&r, "ETag", etag, etaglen);
 	if (status != 304)
 		RESP_RAW_LIT(&r, "Accept-Ranges: bytes\r\n");
