@@ -30,6 +30,13 @@
  * damaged.  Padding follows the commit within microseconds.
  */
 #define MB_SHORT_TRIES	5
+/*
+ * Pages data.mdb is extended by ahead of each commit (pad_ahead()), so
+ * that the commit's new pages are inside the file before the meta page
+ * that counts them is written: 4 MiB of hole, more than the 10,000
+ * properties of a big import take.
+ */
+#define MB_PAD_PAGES	1024
 /* Room for a sentence about the last failure. */
 #define MB_ERRLEN	512
 

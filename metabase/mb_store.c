@@ -292,6 +292,35 @@ cover_pages(struct mb *mb)
 	return rc;
 }
 
+/*
+ * Make data.mdb reach MB_PAD_PAGES past the last page in use.  Called in
+ * a write transaction: no other process extends the file meanwhile.  The
+ * new end is a hole, free pages to LMDB: it costs no disk until written.
+ */
+static int
+pad_ahead(struct mb *mb)
+{
+	MDB_envinfo	 ei;
+	MDB_stat	 ms;
+	struct stat	 st;
+	off_t		 need;
+	int		 fd, rc;
+
+	if ((rc = mdb_env_get_fd(mb->env, &fd)) != 0 ||
+	    (rc = mdb_env_info(mb->env, &ei)) != 0 ||
+	    (rc = mdb_env_stat(mb->env, &ms)) != 0)
+		return rc;
+	need = (off_t)(ei.me_last_pgno + 1 + MB_PAD_PAGES) *
+	    (off_t)ms.ms_psize;
+	if ((off_t)ei.me_mapsize < need)
+		need = (off_t)ei.me_mapsize;
+	if (fstat(fd, &st) == -1)
+		return errno;
+	if (st.st_size < need && ftruncate(fd, need) == -1)
+		return errno;
+	return 0;
+}
+
 static int
 mkdir_p(const char *dir)
 {
@@ -491,6 +520,13 @@ mb_write_commit(struct mb *mb)
 
 	if (mb->wtxn == NULL)
 		return MB_NOTXN;
+	/*
+	 * Extend the file ahead of the commit, while we hold the writer
+	 * lock, so that a writer killed between its commit and
+	 * cover_pages() leaves a sound file, unless this one transaction
+	 * took more than MB_PAD_PAGES new pages.
+	 */
+	(void)pad_ahead(mb);
 	rc = mdb_txn_commit(mb->wtxn);
 	mb->wtxn = NULL;
 	/*

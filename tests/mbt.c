@@ -251,6 +251,26 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return 0;
 }
 
+long long
+mbt_used_size(const char *file)
+{
+	static const char zero[4096];
+	char		 blk[4096];
+	long long	 off = 0, used = 0;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((n = read(fd, blk, sizeof(blk))) > 0) {
+		off += n;
+		if (memcmp(blk, zero, (size_t)n) != 0)
+			used = off;
+	}
+	close(fd);
+	return n == 0 ? used : -1;
+}
+
 void
 mbt_rmtree(const char *path)
 {

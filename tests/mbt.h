@@ -56,6 +56,12 @@ int	mbt_mbctlv(struct mbt_env *e, const char *const argv[], char *out,
 /* The same with the arguments as a NULL-terminated list. */
 int	mbt_mbctl(struct mbt_env *e, char *out, size_t outlen, ...);
 
+/*
+ * The bytes of file up to the end of its last 4096-byte block that is not
+ * all zeros: how much of a data.mdb LMDB uses, without the hole the
+ * metabase keeps ahead of its commits.  -1 if it cannot be read.
+ */
+long long mbt_used_size(const char *file);
 /* Write content to path, creating its parent directories. */
 int	mbt_write_file(const char *path, const char *content);
 
