@@ -66,6 +66,12 @@ wrk_rps() {
 	wrk -t2 -c32 -d"${secs}s" "$@" "$url" 2>/dev/null |
 	    awk '/^Requests\/sec/ { printf "%d\n", $2 }'
 }
+# ab_rps URL [ab args...]: HTTP/1.0, as PERFORMANCE.md's ab runs.
+ab_rps() {
+	url=$1; shift
+	ab -q -n 20000 -c 32 "$@" "$url" 2>/dev/null |
+	    awk '/^Requests per second/ { printf "%d\n", $4 }'
+}
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 printf '%-22s %12s %12s %8s\n' case mbhttpd nginx ratio
@@ -96,3 +102,22 @@ for c in "612.html keep-alive" "612.html close" "4k.html keep-alive" "4k.html cl
 	fi
 	printf '%-22s %12s %12s %8s\n' "$file $mode" "$m" "$n" "$r"
 done
+if command -v ab >/dev/null; then
+	for k in "" -k; do
+		: > "$tmp/m"; : > "$tmp/n"
+		i=0
+		while [ $i -lt "$runs" ]; do
+			ab_rps "http://127.0.0.1:$mport/612.html" $k >> "$tmp/m"
+			[ $have_nginx = 1 ] && ab_rps "http://127.0.0.1:$nport/612.html" $k >> "$tmp/n"
+			i=$((i + 1))
+		done
+		m=$(median < "$tmp/m")
+		n=-
+		r=-
+		if [ $have_nginx = 1 ]; then
+			n=$(median < "$tmp/n")
+			r=$(awk -v a="$m" -v b="$n" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
+		fi
+		printf '%-22s %12s %12s %8s\n' "ab 612.html ${k:-no -k}" "$m" "$n" "$r"
+	done
+fi

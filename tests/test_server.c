@@ -1540,3 +1540,473 @@ Test(server, slow_request_head_is_408_after_header_wait_timeout)
 	mbt_resp_free(&r);
 	mbt_close(fd);
 }
+
+/*
+ * Regressions from review.
+ */
+
+/* Send s, which must all go. */
+static void
+send_str(int fd, const char *s)
+{
+	cr_assert_eq(mbt_send(fd, s), 0, "cannot send %.60s: %s", s,
+	    strerror(errno));
+}
+
+/*
+ * A request body that comes after its head (a separate read) is read into
+ * the room after the head: it must not overwrite the head, whose fields
+ * the answer still uses.  Were it to land on the head, the 60 bytes would
+ * cover the query (at offset 9) with a header field of the client's.
+ */
+Test(server, late_request_body_does_not_overwrite_the_head)
+{
+	struct mbt_resp	 r;
+	char		 q[41], req[512], body[61], want[64];
+	const char	*loc;
+	int		 fd;
+
+	www_mkdir("alpha/dir");
+	memset(q, 'q', 40);
+	q[40] = '\0';
+	memset(body, 'p', 60);
+	body[60] = '\0';
+	memcpy(body, "bbbbbbbbb\r\nSet-Cookie: pwn=1\r\nX-Pad: ", 37);
+	start();
+	fd = mbt_connect(env.port);
+	cr_assert_neq(fd, -1);
+	xsnprintf(req, sizeof(req), "GET /dir?%s HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nContent-Length: 60\r\n\r\n", q);
+	send_str(fd, req);
+	/* The head alone first: the server reads the body separately. */
+	sleep_ms(300);
+	send_str(fd, body);
+	cr_assert_eq(mbt_read_response(fd, &r, 0), 0, "no answer");
+	mbt_close(fd);
+	expect_status(&r, 301);
+	cr_assert_null(mbt_header(&r, "Set-Cookie"), "the body got into "
+	    "the head:\n%s", r.head);
+	cr_assert_null(strstr(r.head, "pwn"), "head:\n%s", r.head);
+	loc = mbt_header(&r, "Location");
+	cr_assert_not_null(loc, "no Location in:\n%s", r.head);
+	xsnprintf(want, sizeof(want), "/dir/?%s", q);
+	cr_assert_str_eq(loc, want, "head:\n%s", r.head);
+	mbt_resp_free(&r);
+}
+
+Test(server, if_none_match_with_a_late_body_is_304)
+{
+	struct mbt_resp	 r;
+	char		 etag[256], req[1024], body[101];
+	int		 fd, late;
+
+	memset(body, 'z', 100);
+	body[100] = '\0';
+	start();
+	get(&r, env.port, "alpha.test", "/index.html");
+	expect_status(&r, 200);
+	cr_assert_not_null(mbt_header(&r, "ETag"), "head:\n%s", r.head);
+	xsnprintf(etag, sizeof(etag), "%s", mbt_header(&r, "ETag"));
+	mbt_resp_free(&r);
+	/* The tag right after the request line and Host: within the first
+	 * 100 bytes, where a body landing on the head would go. */
+	xsnprintf(req, sizeof(req), "GET /index.html HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nIf-None-Match: %s\r\nContent-Length: 100\r\n"
+	    "Connection: close\r\n\r\n", etag);
+	for (late = 0; late <= 1; late++) {
+		fd = mbt_connect(env.port);
+		cr_assert_neq(fd, -1);
+		send_str(fd, req);
+		if (late)
+			sleep_ms(300);
+		send_str(fd, body);
+		cr_assert_eq(mbt_read_response(fd, &r, 0), 0,
+		    "no answer (body %s)", late ? "late" : "with the head");
+		mbt_close(fd);
+		cr_assert_eq(r.status, 304, "body %s: status %d, expected 304; "
+		    "head:\n%s", late ? "late" : "with the head", r.status,
+		    r.head);
+		mbt_resp_free(&r);
+	}
+}
+
+/* The body of r ends with s. */
+static int
+ends_with(const struct mbt_resp *r, const char *s)
+{
+	size_t	 n = strlen(s);
+
+	return r->bodylen >= n && memcmp(r->body + r->bodylen - n, s, n) == 0;
+}
+
+/* A listing: 200, whole, framed by its Content-Length, no NUL in it. */
+static void
+expect_listing(const struct mbt_resp *r)
+{
+	const char	*cl, *nul;
+
+	expect_status(r, 200);
+	cl = mbt_header(r, "Content-Length");
+	cr_assert_not_null(cl, "head:\n%s", r->head);
+	cr_assert_eq(strtoull(cl, NULL, 10), (unsigned long long)r->bodylen,
+	    "Content-Length %s, body %zu bytes", cl, r->bodylen);
+	cr_assert(ends_with(r, "</html>\n"), "the listing does not end with "
+	    "</html>");
+	nul = memchr(r->body, '\0', r->bodylen);
+	cr_assert_null(nul, "a NUL byte at %zu in the listing",
+	    nul != NULL ? (size_t)(nul - r->body) : 0);
+}
+
+Test(server, listing_of_an_empty_folder)
+{
+	struct mbt_resp	 r;
+
+	www_mkdir("alpha/empty");
+	MBCTL("set", "W3SVC/1/ROOT/DirBrowseFlags",
+	    "EnableDirBrowsing|EnableDefaultDoc");
+	start();
+	/* The first listing of a fresh worker: nothing allocated yet. */
+	get(&r, env.port, "alpha.test", "/empty/");
+	expect_listing(&r);
+	cr_assert_not_null(strstr(r.body, "[To Parent Directory]"),
+	    "body:\n%s", r.body);
+	mbt_resp_free(&r);
+}
+
+#define AMP_DEPTH	15
+#define AMP_NAME	250
+
+/*
+ * A path whose escaped form is long (every '&' becomes "&amp;"): the
+ * listing's title and heading, each some 18 KB, must come whole.  (The
+ * two once went through one 36 KB buffer by snprintf(3), and the bytes
+ * past its end were sent as well.)
+ */
+Test(server, listing_of_a_deep_path_of_ampersands)
+{
+	struct mbt_resp	 r;
+	char		 name[AMP_NAME + 1], path[PATH_MAX];
+	char		*url, *title, *want, *req;
+	size_t		 ul = 0, tl = 0, i, k;
+	int		 dfd, nfd;
+
+	memset(name, '&', AMP_NAME);
+	name[AMP_NAME] = '\0';
+	url = malloc(AMP_DEPTH * (AMP_NAME + 1) + 2);
+	title = malloc(AMP_DEPTH * (5 * AMP_NAME + 1) + 2);
+	want = malloc(AMP_DEPTH * (5 * AMP_NAME + 1) + 64);
+	req = malloc(AMP_DEPTH * (AMP_NAME + 1) + 256);
+	cr_assert(url != NULL && title != NULL && want != NULL && req != NULL);
+	url[ul++] = '/';
+	title[tl++] = '/';
+	xsnprintf(path, sizeof(path), "%s/alpha", env.www);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_neq(dfd, -1, "%s: %s", path, strerror(errno));
+	for (i = 0; i < AMP_DEPTH; i++) {
+		cr_assert_eq(mkdirat(dfd, name, 0755), 0, "mkdir: %s",
+		    strerror(errno));
+		nfd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		cr_assert_neq(nfd, -1, "open: %s", strerror(errno));
+		close(dfd);
+		dfd = nfd;
+		memcpy(url + ul, name, AMP_NAME);
+		ul += AMP_NAME;
+		url[ul++] = '/';
+		for (k = 0; k < AMP_NAME; k++) {
+			memcpy(title + tl, "&amp;", 5);
+			tl += 5;
+		}
+		title[tl++] = '/';
+	}
+	url[ul] = title[tl] = '\0';
+	nfd = openat(dfd, "leaf.txt", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	cr_assert_neq(nfd, -1, "leaf.txt: %s", strerror(errno));
+	close(nfd);
+	close(dfd);
+	MBCTL("set", "W3SVC/1/ROOT/DirBrowseFlags",
+	    "EnableDirBrowsing|EnableDefaultDoc");
+	start();
+	xsnprintf(req, AMP_DEPTH * (AMP_NAME + 1) + 256, "GET %s HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nConnection: close\r\n\r\n", url);
+	raw(&r, env.port, req);
+	expect_listing(&r);
+	xsnprintf(want, AMP_DEPTH * (5 * AMP_NAME + 1) + 64,
+	    "<title>%s</title>", title);
+	cr_assert_not_null(strstr(r.body, want), "no whole <title> (body "
+	    "%zu bytes)", r.bodylen);
+	xsnprintf(want, AMP_DEPTH * (5 * AMP_NAME + 1) + 64, "<h1>%s</h1>",
+	    title);
+	cr_assert_not_null(strstr(r.body, want), "no whole <h1> (body %zu "
+	    "bytes)", r.bodylen);
+	cr_assert_not_null(strstr(r.body, ">leaf.txt</a>"), "leaf.txt not "
+	    "listed");
+	mbt_resp_free(&r);
+	free(url);
+	free(title);
+	free(want);
+	free(req);
+}
+
+/* A connection to port with a receive buffer of rcvbuf bytes, set before
+ * connect(2), so that the window it offers stays small. */
+static int
+connect_rcvbuf(unsigned port, int rcvbuf)
+{
+	struct sockaddr_in	 sin;
+	int			 s, r;
+
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_neq(s, -1, "socket: %s", strerror(errno));
+	cr_assert_eq(setsockopt(s, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+	    sizeof(rcvbuf)), 0, "SO_RCVBUF: %s", strerror(errno));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	do
+		r = connect(s, (struct sockaddr *)&sin, sizeof(sin));
+	while (r == -1 && errno == EINTR);
+	cr_assert_eq(r, 0, "connect: %s", strerror(errno));
+	return s;
+}
+
+/*
+ * Read from fd into buf[*have..cap) at most max bytes more (0: any
+ * number), waiting until deadline.  Returns what recv(2) gave: > 0, 0 at
+ * end of file, -1 on error or timeout.
+ */
+static ssize_t
+recv_some(int fd, char *buf, size_t cap, size_t *have, size_t max,
+    long long deadline)
+{
+	struct pollfd	 p;
+	size_t		 room = cap - *have;
+	long long	 left;
+	ssize_t		 n;
+
+	if (max != 0 && room > max)
+		room = max;
+	if (room == 0)
+		return -1;
+	for (;;) {
+		if ((left = deadline - now_ms()) <= 0)
+			return -1;
+		p.fd = fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		n = recv(fd, buf + *have, room, MSG_DONTWAIT);
+		if (n > 0)
+			*have += (size_t)n;
+		if (n >= 0)
+			return n;
+		if (errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+}
+
+/* The first s in buf[0..len), or NULL. */
+static char *
+find_bytes(char *buf, size_t len, const char *s)
+{
+	size_t	 n = strlen(s), i;
+
+	for (i = 0; i + n <= len; i++)
+		if (memcmp(buf + i, s, n) == 0)
+			return buf + i;
+	return NULL;
+}
+
+#define MANY_FILES	2500
+#define MANY_CAP	(16 * 1024 * 1024)
+
+/*
+ * A response from memory (a listing of some MB) to a slow client: the
+ * worker waits for room to send; SIGUSR1 (log reopen, passed on to every
+ * worker) interrupts that wait, and must not cut the response short.
+ */
+Test(server, signals_do_not_cut_a_listing_in_flight)
+{
+	char		 path[PATH_MAX], name[256], *buf, *hend, *cl;
+	size_t		 have = 0, hl = 0, want = 0;
+	long long	 deadline;
+	ssize_t		 n;
+	int		 dfd, fd, i, big = 1 << 20;
+
+	xsnprintf(path, sizeof(path), "%s/alpha/many", env.www);
+	cr_assert_eq(mkdir(path, 0755), 0, "%s: %s", path, strerror(errno));
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_neq(dfd, -1, "%s: %s", path, strerror(errno));
+	/* Names of 240 bytes, each '"' of them "%22" in the link and
+	 * "&quot;" in its text: lines of some 2200 bytes, 5 MB in all,
+	 * from few files (making them is slow on some disks). */
+	memset(name, '"', sizeof(name));
+	for (i = 0; i < MANY_FILES; i++) {
+		xsnprintf(name, 8, "f%05d-", i);
+		name[7] = '"';
+		name[240] = '\0';
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		cr_assert_neq(fd, -1, "%s: %s", name, strerror(errno));
+		close(fd);
+	}
+	close(dfd);
+	MBCTL("set", "W3SVC/1/ROOT/DirBrowseFlags", "EnableDirBrowsing");
+	start();
+	buf = malloc(MANY_CAP);
+	cr_assert_not_null(buf);
+	fd = connect_rcvbuf(env.port, 4096);
+	send_str(fd, "GET /many/ HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n");
+	/* The response has begun; then a slow reader, and signals. */
+	deadline = now_ms() + 30000;
+	cr_assert_gt(recv_some(fd, buf, MANY_CAP, &have, 512, deadline), 0,
+	    "no response began");
+	sleep_ms(300);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(kill(env.server, SIGUSR1), 0);
+		sleep_ms(300);
+		cr_assert_gt(recv_some(fd, buf, MANY_CAP, &have, 512, deadline),
+		    0, "the response stopped after %zu bytes", have);
+	}
+	/* Now read fast, the rest of it. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	deadline = now_ms() + 60000;
+	for (;;) {
+		if (hl == 0 && (hend = find_bytes(buf, have, "\r\n\r\n")) !=
+		    NULL) {
+			hl = (size_t)(hend - buf) + 4;
+			cl = find_bytes(buf, hl, "\r\nContent-Length:");
+			cr_assert_not_null(cl, "head:\n%.*s", (int)hl, buf);
+			want = hl + strtoull(cl + 17, NULL, 10);
+			cr_assert_lt(want, MANY_CAP, "Content-Length too big");
+		}
+		if (hl != 0 && have >= want)
+			break;
+		if ((n = recv_some(fd, buf, MANY_CAP, &have, 0, deadline)) <= 0)
+			break;
+	}
+	close(fd);
+	cr_assert_neq(hl, 0, "no whole head in %zu bytes", have);
+	cr_assert_eq(strncmp(buf, "HTTP/1.1 200 ", 13), 0, "status line: "
+	    "%.40s", buf);
+	cr_assert_eq(have, want, "%zu bytes of body came, of %zu",
+	    have - hl, want - hl);
+	cr_assert_gt(want - hl, (size_t)MANY_FILES * 2000, "listing too short: "
+	    "%zu bytes", want - hl);
+	cr_assert_eq(memcmp(buf + have - 8, "</html>\n", 8), 0,
+	    "the listing does not end with </html>");
+	free(buf);
+}
+
+/*
+ * MaxConnections: a connection refused with 503 closes, and holds no
+ * place for the site while it lasts.
+ */
+Test(server, max_connections_503_closes_and_frees_no_place)
+{
+	struct mbt_resp	 r;
+	const char	*conn;
+	long long	 deadline;
+	int		 a, b, status = 0;
+
+	MBCTL("set", "W3SVC/1/MaxConnections", "1");
+	start();
+	a = mbt_connect(env.port);
+	cr_assert_neq(a, -1);
+	send_str(a, "GET / HTTP/1.1\r\nHost: alpha.test\r\n\r\n");
+	cr_assert_eq(mbt_read_response(a, &r, 0), 0, "no answer to A");
+	expect_status(&r, 200);
+	mbt_resp_free(&r);
+	/* A holds the site's one place: B is refused, and closed. */
+	b = mbt_connect(env.port);
+	cr_assert_neq(b, -1);
+	send_str(b, "GET / HTTP/1.1\r\nHost: alpha.test\r\n\r\n");
+	cr_assert_eq(mbt_read_response(b, &r, 0), 0, "no answer to B");
+	expect_status(&r, 503);
+	conn = mbt_header(&r, "Connection");
+	cr_assert(conn != NULL && strcasecmp(conn, "close") == 0,
+	    "the 503 does not say Connection: close; head:\n%s", r.head);
+	mbt_resp_free(&r);
+	cr_assert_eq(mbt_closed(b, 5000), 1, "B's connection stayed open");
+	mbt_close(b);
+	/* Other sites are not limited. */
+	expect_get(env.port, "beta.test", "/", 200, "site beta\n");
+	/* A goes: its place is free again, once its worker sees it. */
+	mbt_close(a);
+	deadline = now_ms() + 5000;
+	do {
+		get(&r, env.port, "alpha.test", "/");
+		status = r.status;
+		mbt_resp_free(&r);
+		if (status != 200)
+			sleep_ms(100);
+	} while (status != 200 && now_ms() < deadline);
+	cr_assert_eq(status, 200, "C: status %d after A closed", status);
+}
+
+/*
+ * HeaderWaitTimeout: a site's own value applies to its requests only; a
+ * new connection (its site not yet known) has the service's, whichever
+ * site the worker served before.  One worker, so that it is the same.
+ */
+Test(server, header_wait_timeout_of_a_site_does_not_stick_to_the_worker)
+{
+	struct mbt_resp	 r;
+	long long	 t0, el;
+	int		 fd;
+
+	MBCTL("set", "W3SVC/HeaderWaitTimeout", "2");
+	MBCTL("set", "W3SVC/2/HeaderWaitTimeout", "30");
+	MBCTL("set", "W3SVC/MinSpareWorkers", "1");
+	MBCTL("set", "W3SVC/MaxSpareWorkers", "1");
+	MBCTL("set", "W3SVC/MaxWorkers", "1");
+	start();
+	expect_get(env.port, "beta.test", "/", 200, "site beta\n");
+	fd = mbt_connect(env.port);
+	cr_assert_neq(fd, -1);
+	t0 = now_ms();
+	send_str(fd, "GET / HTTP/1.1\r\nHost: alpha.test\r\n");
+	cr_assert_eq(mbt_read_response(fd, &r, 0), 0, "no 408 came within "
+	    "%lld ms", now_ms() - t0);
+	el = now_ms() - t0;
+	mbt_close(fd);
+	expect_status(&r, 408);
+	mbt_resp_free(&r);
+	cr_assert_geq(el, 1500, "408 after %lld ms, before the timeout", el);
+	cr_assert_lt(el, 8000, "408 only after %lld ms: beta's 30 s?", el);
+}
+
+/*
+ * HttpCustomHeaders go into every response head: the schema caps them at
+ * 16 KiB, and mbctl refuses more in one line.
+ */
+Test(server, custom_headers_over_16k_are_refused)
+{
+	const char	*av[4];
+	char		*val, out[4096], err[4096];
+	size_t		 n = 17000;
+	int		 rc;
+
+	val = malloc(n + 8);
+	cr_assert_not_null(val);
+	memcpy(val, "X-Big: ", 7);
+	memset(val + 7, 'a', n);
+	val[7 + n] = '\0';
+	av[0] = "set";
+	av[1] = "W3SVC/1/ROOT/HttpCustomHeaders";
+	av[2] = val;
+	av[3] = NULL;
+	rc = mbt_mbctlv(&env, av, out, sizeof(out), err, sizeof(err));
+	cr_assert(rc > 0, "mbctl set of %zu bytes: exit %d", n + 7, rc);
+	cr_assert_eq(strncmp(err, "mbctl:", 6), 0, "stderr: %.200s", err);
+	cr_assert_eq(count_char(err, '\n'), 1, "not one line: %.300s", err);
+	/* Nothing was stored. */
+	rc = mbt_mbctl(&env, out, sizeof(out), "get",
+	    "W3SVC/1/ROOT/HttpCustomHeaders", NULL);
+	cr_assert(rc != 0 || strstr(out, "X-Big") == NULL, "stored anyway");
+	/* Under the cap is fine. */
+	val[7 + 16000] = '\0';
+	rc = mbt_mbctlv(&env, av, out, sizeof(out), err, sizeof(err));
+	cr_assert_eq(rc, 0, "mbctl set of 16007 bytes: exit %d: %s", rc, err);
+	free(val);
+}
