@@ -1180,11 +1180,7 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 	if (!(vh->props.v[MB_P_ACCESSFLAGS].dword & MB_ACCESS_READ))
 		return send_error(c, ri, 403, "Read access is not allowed here.",
 		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
-	if (req->meth == HP_M_OPTIONS)
-		return send_mem(c, ri, 200, NULL, "", 0,
-		    ALLOW_LINE, sizeof(ALLOW_LINE) - 1,
-		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
-	if (pathbuf[plen - 1] != '/' &&
+	if (pathbuf[plen - 1] != '/' && req->meth != HP_M_OPTIONS &&
 	    (fe = fc_lookup(vh->root, vh->rel, vh->rellen)) != NULL)
 		return send_file_response(c, ri, vh, -1, &fe->st, fe->data,
 		    fe->etag, fe->etaglen, pathbuf, plen);
@@ -1192,6 +1188,13 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 	if (fd == -1)
 		return send_error(c, ri, errno == EACCES ? 403 : 404, NULL,
 		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+	if (req->meth == HP_M_OPTIONS) {
+		/* What the resource allows, once we know it exists. */
+		close(fd);
+		return send_mem(c, ri, 200, NULL, "", 0, ALLOW_LINE,
+		    sizeof(ALLOW_LINE) - 1,
+		    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+	}
 	if (S_ISDIR(st.st_mode))
 		return serve_dir(c, ri, vh, fd, pathbuf, plen);
 	if (pathbuf[plen - 1] == '/') {

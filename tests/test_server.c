@@ -2010,3 +2010,22 @@ Test(server, custom_headers_over_16k_are_refused)
 	cr_assert_eq(rc, 0, "mbctl set of 16007 bytes: exit %d: %s", rc, err);
 	free(val);
 }
+
+/* OPTIONS names what a resource allows, once it exists. */
+Test(server, options_on_a_path_needs_the_resource)
+{
+	struct mbt_resp	 r;
+	const char	*allow;
+
+	start();
+	raw(&r, env.port, "OPTIONS /index.html HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n");
+	expect_status(&r, 200);
+	cr_assert_not_null(allow = mbt_header(&r, "Allow"));
+	cr_assert_str_eq(allow, "GET, HEAD, OPTIONS");
+	mbt_resp_free(&r);
+	raw(&r, env.port, "OPTIONS /nothere.html HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n");
+	expect_status(&r, 404);
+	mbt_resp_free(&r);
+}
