@@ -142,15 +142,16 @@ root_fd(const char *root)
 	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1)
 		return -1;
-	if (victim->path != NULL) {
+	if (victim->path != NULL)
 		close(victim->fd);
+	/* The same folder looked at again keeps its name: no allocation. */
+	if (victim->path == NULL || strcmp(victim->path, root) != 0) {
 		free(victim->path);
-	}
-	if ((victim->path = strdup(root)) == NULL) {
-		close(fd);
-		victim->fd = -1;
-		errno = ENOMEM;
-		return -1;
+		if ((victim->path = strdup(root)) == NULL) {
+			close(fd);
+			errno = ENOMEM;
+			return -1;
+		}
 	}
 	victim->fd = fd;
 	victim->opened = victim->used = now;
