@@ -88,4 +88,10 @@ int	mb_binding_parse_err(const char *s, struct mb_binding *b, char *err,
 int	mb_bindings_update(struct mb *mb, MDB_txn *txn, const char *canon,
 	    const struct mb_value *oldv, const struct mb_value *newv);
 
+/*
+ * Build the bindings index anew from every ServerBindings value, in txn
+ * (after a restore): MB_DAMAGED if two sites claim one binding.
+ */
+int	mb_bindings_rebuild(struct mb *mb, MDB_txn *txn);
+
 #endif /* MB_INT_H */

@@ -290,6 +290,17 @@ check_doclist(const char *s, char *err, size_t errlen)
 	}
 }
 
+/* Whether two valid bindings name the same IP, port and host. */
+static int
+same_binding(const char *a, const char *b)
+{
+	struct mb_binding x, y;
+
+	return mb_binding_parse(a, &x) == 0 && mb_binding_parse(b, &y) == 0 &&
+	    x.port == y.port && strcmp(x.ip, y.ip) == 0 &&
+	    strcmp(x.host, y.host) == 0;
+}
+
 static int
 check_string(const struct mb_prop *p, const char *s, char *err,
     size_t errlen)
@@ -372,7 +383,7 @@ mb_value_check(const struct mb_prop *p, const struct mb_value *v, char *err,
 			MB_MULTISZ_FOREACH(t, v) {
 				if (t == s)
 					break;
-				if (strcasecmp(s, t) == 0) {
+				if (same_binding(s, t)) {
 					snprintf(err, errlen, "binding '%s' is listed twice", s);
 					return MB_BADVALUE;
 				}
@@ -434,7 +445,9 @@ parse_dword(const struct mb_prop *p, const char *s, uint32_t *out)
 		/* Not base 0: "010" is ten to an administrator, not eight. */
 		errno = 0;
 		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-			if (!isxdigit((unsigned char)s[2]))
+			/* Hex digits only: strtoull() would take "0x0x10". */
+			if (s[2] == '\0' || s[2 + strspn(s + 2,
+			    "0123456789abcdefABCDEF")] != '\0')
 				return -1;
 			n = strtoull(s + 2, &end, 16);
 		} else
@@ -453,7 +466,7 @@ parse_dword(const struct mb_prop *p, const char *s, uint32_t *out)
 			return -1;
 		return 0;
 	}
-	if (p->flags == NULL || s[0] == '\0')
+	if (p->flags == NULL || s[0] == '\0' || s[strlen(s) - 1] == '|')
 		return -1;
 	for (tok = s; *tok != '\0'; tok += len + (tok[len] == '|')) {
 		len = strcspn(tok, "|");

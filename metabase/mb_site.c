@@ -88,6 +88,8 @@ mb_binding_parse_err(const char *s, struct mb_binding *b, char *err,
 		snprintf(err, errlen, "invalid binding '%s': the port is missing", s);
 		return MB_BADVALUE;
 	}
+	if (port[0] == '0')
+		goto badport;		/* "080": one port, one spelling */
 	for (p = port; p < host - 1; p++) {
 		if (!isdigit((unsigned char)*p) || (v = v * 10 + (*p - '0')) >
 		    65535)
@@ -112,7 +114,7 @@ mb_binding_parse_err(const char *s, struct mb_binding *b, char *err,
 	snprintf(err, errlen, "invalid binding '%s': bad IP address", s);
 	return MB_BADVALUE;
  badport:
-	snprintf(err, errlen, "invalid binding '%s': port must be 1 to 65535", s);
+	snprintf(err, errlen, "invalid binding '%s': port must be 1 to 65535, without leading zeros", s);
 	return MB_BADVALUE;
 }
 
@@ -199,6 +201,49 @@ mb_bindings_update(struct mb *mb, MDB_txn *txn, const char *canon,
 			return rc;
 	}
 	return 0;
+}
+
+int
+mb_bindings_rebuild(struct mb *mb, MDB_txn *txn)
+{
+	const struct mb_prop *sb = &mb_schema[MB_P_SERVERBINDINGS];
+	struct mb_value	 none = { 0, NULL, 0, 0 }, val;
+	char		 canon[MB_MAXPATH + 1];
+	const unsigned char *kp;
+	MDB_cursor	*c;
+	MDB_val		 k, v, ik, iv;
+	int		 rc;
+
+	if ((rc = mdb_drop(txn, mb->bindings, 0)) != 0)
+		return rc;
+	if ((rc = mdb_cursor_open(txn, mb->props, &c)) != 0)
+		return rc;
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < 6 || k.mv_size - 5 > MB_MAXPATH)
+			continue;
+		kp = (const unsigned char *)k.mv_data + k.mv_size - 4;
+		if (be32(kp) != sb->id)
+			continue;
+		/* The key's path as created, for its site id. */
+		ik.mv_data = k.mv_data;
+		ik.mv_size = k.mv_size - 5;
+		if ((rc = mdb_get(txn, mb->keys, &ik, &iv)) != 0 ||
+		    iv.mv_size > MB_MAXPATH) {
+			rc = MB_DAMAGED;
+			break;
+		}
+		memcpy(canon, iv.mv_data, iv.mv_size);
+		canon[iv.mv_size] = '\0';
+		mb_decode(sb, &v, &val);
+		if ((rc = mb_bindings_update(mb, txn, canon, &none, &val)) != 0) {
+			if (rc == MB_CONFLICT)
+				rc = MB_DAMAGED;
+			break;
+		}
+	}
+	mdb_cursor_close(c);
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int

@@ -120,6 +120,10 @@ mb_path_internal(struct mb *mb, const char *path, char canon[MB_MAXPATH + 1],
 	size_t		 n, len = 0, depth = 0;
 	int		 kind = MB_KIND_ROOT;
 
+	/* Every call that names a key starts with no sentence: a failure
+	 * without one of its own must not show an older one. */
+	if (mb != NULL)
+		mb->err[0] = '\0';
 	if (path[0] == '/') {
 		if (strncasecmp(path, "/LM", 3) != 0 ||
 		    (path[3] != '\0' && path[3] != '/'))
@@ -141,7 +145,9 @@ mb_path_internal(struct mb *mb, const char *path, char canon[MB_MAXPATH + 1],
 			return mb_seterr(mb, MB_BADKEY, "invalid key path '%s'", path);
 		if (len + 1 + n > MB_MAXPATH)
 			return mb_seterr(mb, MB_BADKEY, "key path '%s' is too long", path);
-		depth++;
+		/* Deeper keys would exist that requests never reach. */
+		if (++depth >= MB_MAXDEPTH)
+			return mb_seterr(mb, MB_BADKEY, "key path '%s' is too deep: at most %d levels", path, MB_MAXDEPTH - 1);
 		switch (depth) {
 		case 1:
 			if (seg_is(seg, n, "W3SVC"))
@@ -529,6 +535,8 @@ mb_write_commit(struct mb *mb)
 	(void)pad_ahead(mb);
 	rc = mdb_txn_commit(mb->wtxn);
 	mb->wtxn = NULL;
+	if (rc != 0)
+		return mb_seterr(mb, rc, "cannot commit: %s", mb_strerror(rc));
 	/*
 	 * The commit stands even if this fails; the next commit retries,
 	 * and meanwhile mb_open() may call the file truncated.
@@ -709,6 +717,11 @@ mb_key_delete(struct mb *mb, const char *path)
 		if (k.mv_size < ilen || memcmp(k.mv_data, ikey, ilen) != 0 ||
 		    (k.mv_size > ilen && ((char *)k.mv_data)[ilen] != MB_SEP))
 			break;
+		/* A damaged file may hold anything: never trust a size. */
+		if (k.mv_size > MB_MAXPATH || v.mv_size > MB_MAXPATH) {
+			rc = MB_DAMAGED;
+			break;
+		}
 		cl = k.mv_size;
 		memcpy(ck, k.mv_data, cl);
 		memcpy(cc, v.mv_data, v.mv_size);
@@ -763,6 +776,11 @@ key_iter(struct mb *mb, const char *path, int children,
 		    k.mv_size - ilen - 1) != NULL) {
 			rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
 			continue;
+		}
+		/* A damaged file may hold anything: never trust a size. */
+		if (k.mv_size > MB_MAXPATH || v.mv_size > MB_MAXPATH) {
+			rc = MB_DAMAGED;
+			break;
 		}
 		/* Copy: fn may read, and the key must survive it. */
 		memcpy(shown, v.mv_data, v.mv_size);
@@ -1300,20 +1318,45 @@ mb_init(struct mb *mb)
 
 /* Backup and restore. */
 
+/*
+ * Write the copy next to its target and rename it over, so that a failed
+ * backup leaves whatever was there; a target that is not a regular file
+ * (a pipe, /dev/stdout) is written directly.  The metabase's own file is
+ * refused: truncating it would destroy what is being copied.
+ */
 int
 mb_backup(struct mb *mb, const char *file)
 {
-	int	 fd, rc;
+	char		 tmp[PATH_MAX];
+	struct stat	 st, self;
+	int		 fd, dfd, rc, direct;
 
-	if ((fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
-		return mb_seterr(mb, errno, "cannot create '%s': %s", file, strerror(errno));
+	mb->err[0] = '\0';
+	direct = stat(file, &st) == 0 && !S_ISREG(st.st_mode);
+	if (!direct && mdb_env_get_fd(mb->env, &dfd) == 0 &&
+	    fstat(dfd, &self) == 0 && stat(file, &st) == 0 &&
+	    st.st_dev == self.st_dev && st.st_ino == self.st_ino)
+		return mb_seterr(mb, EINVAL, "cannot back up into '%s': it is the metabase itself", file);
+	if (direct) {
+		if ((fd = open(file, O_WRONLY | O_CLOEXEC)) == -1)
+			return mb_seterr(mb, errno, "cannot open '%s': %s", file, strerror(errno));
+	} else {
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s.mbbackup.XXXXXX",
+		    file) >= sizeof(tmp))
+			return mb_seterr(mb, ENAMETOOLONG, "cannot create '%s': %s", file, strerror(ENAMETOOLONG));
+		if ((fd = mkstemp(tmp)) == -1)
+			return mb_seterr(mb, errno, "cannot create '%s': %s", file, strerror(errno));
+	}
 	rc = mdb_env_copyfd2(mb->env, fd, MDB_CP_COMPACT);
-	if (rc == 0 && fsync(fd) == -1)
+	if (rc == 0 && !direct && fsync(fd) == -1)
 		rc = errno;
 	if (close(fd) == -1 && rc == 0)
 		rc = errno;
+	if (rc == 0 && !direct && rename(tmp, file) == -1)
+		rc = errno;
 	if (rc != 0) {
-		unlink(file);
+		if (!direct)
+			unlink(tmp);
 		return mb_seterr(mb, rc, "cannot write backup '%s': %s", file, mb_strerror(rc));
 	}
 	return 0;
@@ -1347,6 +1390,7 @@ mb_restore(struct mb *mb, const char *file)
 	int		 rc, own;
 
 	memset(&src, 0, sizeof(src));
+	mb->err[0] = '\0';
 	if (stat(file, &st) == -1)
 		return mb_seterr(mb, errno, "cannot open '%s': %s", file, strerror(errno));
 	if (!S_ISREG(st.st_mode) || st.st_size < MB_MINFILE)
@@ -1370,9 +1414,10 @@ mb_restore(struct mb *mb, const char *file)
 		goto fail;
 	if ((rc = mb_wbegin(mb, &own)) != 0)
 		goto fail;
+	/* The index is derived: rebuilt from the values, not trusted. */
 	if ((rc = copy_db(txn, src.keys, mb->wtxn, mb->keys)) == 0 &&
 	    (rc = copy_db(txn, src.props, mb->wtxn, mb->props)) == 0)
-		rc = copy_db(txn, src.bindings, mb->wtxn, mb->bindings);
+		rc = mb_bindings_rebuild(mb, mb->wtxn);
 	rc = mb_wend(mb, own, rc);
  fail:
 	if (txn != NULL)

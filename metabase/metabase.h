@@ -293,7 +293,10 @@ int	mb_path_canon(const char *path, char out[MB_MAXPATH + 1]);
 int	mb_key_exists(struct mb *mb, const char *path);	/* 0 or MB_NOTFOUND */
 /* Create the key and any missing parent; MB_EXISTS if it is there. */
 int	mb_key_create(struct mb *mb, const char *path);
-/* Delete the key, its properties and its whole subtree.  /LM stays. */
+/*
+ * Delete the key, its properties and its whole subtree.  Given /LM, it
+ * deletes everything below /LM and /LM's own properties; /LM stays.
+ */
 int	mb_key_delete(struct mb *mb, const char *path);
 /*
  * Call fn for each direct child of path in a stable order (by name,

@@ -1883,3 +1883,60 @@ Test(metabase, man_page_documents_every_property)
 	}
 	free(man);
 }
+
+/* Found in review: a backup never harms what it writes over. */
+Test(metabase, backup_never_destroys_its_target)
+{
+	char		 own[PATH_MAX + 16], file[PATH_MAX + 16];
+	struct stat	 st;
+
+	site(1, "/srv/one", (const char *[]){ ":80:one.test", NULL });
+	/* The metabase's own data file is refused, and stays whole. */
+	snprintf(own, sizeof(own), "%s/data.mdb", mbdir);
+	cr_assert_neq(mb_backup(mb, own), 0);
+	cr_assert_neq(mb_errdetail(mb)[0], '\0');
+	begin();
+	assert_site("10.0.0.1", 80, "one.test", 1);
+	mb_end(mb);
+	/* An existing file is replaced whole, with the backup's mode. */
+	snprintf(file, sizeof(file), "%s/old.mdb", tmp);
+	write_file(file, "precious", 8);
+	cr_assert_eq(chmod(file, 0644), 0);
+	cr_assert_eq(mb_backup(mb, file), 0, "%s", mb_errdetail(mb));
+	cr_assert_eq(stat(file, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600, "mode %o", st.st_mode & 0777);
+	cr_assert_gt(st.st_size, 8);
+	/* A target that cannot be written leaves the old file alone. */
+	snprintf(file, sizeof(file), "%s/nodir/x.mdb", tmp);
+	cr_assert_neq(mb_backup(mb, file), 0);
+}
+
+/* Found in review: one spelling for each value. */
+Test(metabase, values_have_one_spelling)
+{
+	char	*two[2];
+	int	 rc;
+
+	cr_assert_eq(set("/LM/W3SVC", "ConnectionTimeout", "0x0x10"),
+	    MB_BADVALUE);
+	cr_assert_eq(set("/LM/W3SVC", "ConnectionTimeout", "0x"), MB_BADVALUE);
+	set_ok("/LM/W3SVC", "ConnectionTimeout", "0x10");
+	cr_assert_eq(set("/LM/W3SVC", "AccessFlags", "AccessRead|"),
+	    MB_BADVALUE);
+	cr_assert_eq(set("/LM/W3SVC", "AccessFlags", "AccessRead||AccessWrite"),
+	    MB_BADVALUE);
+	cr_assert_eq(mb_key_create(mb, "/LM/W3SVC/1"), 0);
+	/* The same binding twice, spelt differently, is one binding. */
+	two[0] = ":80:a.test";
+	two[1] = ":80:A.TEST";
+	rc = mb_prop_set_text(mb, "/LM/W3SVC/1", prop("ServerBindings"), 2,
+	    two);
+	cr_assert_eq(rc, MB_BADVALUE);
+	two[0] = "[::1]:80:";
+	two[1] = "[0::1]:80:";
+	rc = mb_prop_set_text(mb, "/LM/W3SVC/1", prop("ServerBindings"), 2,
+	    two);
+	cr_assert_eq(rc, MB_BADVALUE);
+	cr_assert_eq(set("/LM/W3SVC/1", "ServerBindings", ":080:a.test"),
+	    MB_BADVALUE);
+}
