@@ -315,7 +315,9 @@ last_fields(const char *buf, size_t len)
 
 /*
  * The fields an existing file now has: its last "#Fields:" line near the
- * end, else the file's first.  -1 if none can be found.
+ * end.  -1 if there is none there: then nobody knows which fields the
+ * lines above have, and the caller writes a header again (an older
+ * "#Fields:" further up may be any block's).
  */
 static int
 file_fields(const char *path, uint32_t *flags)
@@ -336,9 +338,7 @@ file_fields(const char *path, uint32_t *flags)
 	    st.st_size - (off_t)sizeof(buf) : 0;
 	if ((r = pread(fd, buf, sizeof(buf), off)) <= 0)
 		goto close_fd;
-	if ((f = last_fields(buf, (size_t)r)) == NULL && off > 0 &&
-	    (r = pread(fd, buf, 4096, 0)) > 0)
-		f = last_fields(buf, (size_t)r);
+	f = last_fields(buf, (size_t)r);
 
  close_fd:
 	close(fd);

@@ -263,19 +263,15 @@ conf_load(struct conf *cf, char *err, size_t errlen)
 {
 	char		*vals[S_NSETTINGS] = { NULL };
 	int		 lines[S_NSETTINGS] = { 0 };
-	const char	*mbenv;
 	int		 k;
 
 	release_file_fields(cf);
 	if (read_file(cf, vals, lines, err, errlen) == -1)
 		goto fail;
 
-	/* The metabase: -m, else $MBHTTPD_METABASE, else the file (as mbctl). */
-	mbenv = getenv("MBHTTPD_METABASE");
+	/* The metabase: -m or $MBHTTPD_METABASE (main.c), else the file. */
 	if (cf->mb_arg != NULL)
 		cf->metabase = strdup(cf->mb_arg);
-	else if (mbenv != NULL && mbenv[0] != '\0')
-		cf->metabase = conf_abspath(mbenv);
 	else if (vals[S_METABASE] != NULL) {
 		cf->metabase = vals[S_METABASE];
 		vals[S_METABASE] = NULL;

@@ -74,11 +74,6 @@
  */
 #define SB_SLOTS		(2 * MB_MAXWORKERS)
 /*
- * Per-state worker counts are packed into one 64-bit word so that a state
- * change is a single atomic add: 12 bits hold up to 4095 >= SB_SLOTS.
- */
-#define SB_COUNT_BITS		12
-/*
  * How often the master counts idle workers, as Apache's
  * SCOREBOARD_MAINTENANCE_INTERVAL: often enough to follow load, rarely
  * enough to cost nothing.

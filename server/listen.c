@@ -229,6 +229,32 @@ is_old_fd(int fd, const struct listener *old, size_t nold)
 	return 0;
 }
 
+/*
+ * shutdown(2) the old sockets on l's port and family that no listener of
+ * the new plan ls[0 .. n) reuses.  Returns how many.
+ */
+static int
+release_port(const struct listener *l, const struct listener *ls, size_t n,
+    const struct listener *old, size_t nold)
+{
+	size_t	 j, k;
+	int	 done = 0;
+
+	for (j = 0; j < nold; j++) {
+		if (old[j].fd == -1 || old[j].port != l->port ||
+		    old[j].ss.ss_family != l->ss.ss_family)
+			continue;
+		for (k = 0; k < n; k++)
+			if (same_addr(&ls[k], &old[j]))
+				break;
+		if (k < n)
+			continue;
+		shutdown(old[j].fd, SHUT_RDWR);
+		done++;
+	}
+	return done;
+}
+
 int
 listen_open(struct listener *ls, size_t *np, const struct listener *old,
     size_t nold, char *err, size_t errlen)
@@ -244,6 +270,15 @@ listen_open(struct listener *ls, size_t *np, const struct listener *old,
 			continue;
 		}
 		if ((ls[i].fd = open_one(&ls[i])) != -1)
+			continue;
+		/*
+		 * A reload moving a port between one address and all of
+		 * them: the old socket on that port, which the new plan
+		 * drops, holds it.  Stop its listening (for the old workers
+		 * too) and try again.
+		 */
+		if (errno == EADDRINUSE && release_port(&ls[i], ls, *np, old,
+		    nold) > 0 && (ls[i].fd = open_one(&ls[i])) != -1)
 			continue;
 		if (ls[i].wildcard && ls[i].ss.ss_family == AF_INET6 &&
 		    (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
@@ -282,8 +317,15 @@ listen_close(struct listener *old, size_t nold, const struct listener *ls,
 		for (j = 0; ls != NULL && j < n; j++)
 			if (ls[j].fd == old[i].fd)
 				break;
-		if (ls == NULL || j == n)
+		/*
+		 * shutdown(2) stops the listening for every process that
+		 * shares the socket, the workers too: a client is refused
+		 * rather than queued for nobody.
+		 */
+		if (ls == NULL || j == n) {
+			shutdown(old[i].fd, SHUT_RDWR);
 			close(old[i].fd);
+		}
 		old[i].fd = -1;
 	}
 }

@@ -55,6 +55,11 @@ main(int argc, char *argv[])
 	    env[0] != '\0')
 		file = env;
 	cf.file_given = file != NULL;
+	/* $MBHTTPD_METABASE as -m, made absolute once: a daemon's reload
+	 * runs in "/". */
+	if (mbdir == NULL && (env = getenv("MBHTTPD_METABASE")) != NULL &&
+	    env[0] != '\0')
+		mbdir = env;
 	if ((cf.file = conf_abspath(file ? file : CONF_FILE)) == NULL ||
 	    (mbdir != NULL && (cf.mb_arg = conf_abspath(mbdir)) == NULL)) {
 		fprintf(stderr, "mbhttpd: out of memory\n");

@@ -301,7 +301,8 @@ read_metabase(const char *dir, struct mbinfo *mi, char *err, size_t errlen)
 
 /* Only the pool settings: each maintenance tick, to follow mbctl. */
 static int
-read_pool_settings(const char *dir, struct pool *p, char *err, size_t errlen)
+read_pool_settings(const char *dir, struct pool *p, uint64_t *txnid,
+    char *err, size_t errlen)
 {
 	struct mb	*mb;
 	int		 rc, ret = -1;
@@ -314,6 +315,7 @@ read_pool_settings(const char *dir, struct pool *p, char *err, size_t errlen)
 		mb_err(mb, rc, err, errlen, "cannot read metabase");
 	else {
 		ret = read_pool(mb, p, err, errlen);
+		*txnid = mb_txnid(mb);
 		mb_end(mb);
 	}
 	mb_close(mb);
@@ -453,20 +455,15 @@ sb_publish_pool(const struct pool *p)
 	atomic_store(&scoreboard->max_requests, p->max_requests);
 }
 
-/* The worker is gone: give the slot back, taking it out of the counts. */
+/* The worker is gone: give the slot back, and its state byte. */
 static void
 sb_slot_free(int slot)
 {
 	struct sb_slot	*s = &scoreboard->slot[slot];
-	int		 old, n;
+	int		 n;
 
-	/*
-	 * If the worker was killed between its state store and its count
-	 * add in sb_set_state() (a few instructions), the counts stay off by
-	 * one; only the worker-side heuristics read them.
-	 */
-	old = atomic_exchange(&s->state, SB_EMPTY);
-	atomic_fetch_sub(&scoreboard->counts, SB_COUNT_ONE(old));
+	atomic_store(&s->state, SB_EMPTY);
+	atomic_store(&scoreboard->states[slot], SB_EMPTY);
 	atomic_store(&s->pid, 0);
 	atomic_store(&s->site, 0);
 	atomic_store(&s->requests, 0);
@@ -700,7 +697,7 @@ spawn(int slot)
 	atomic_store(&s->requests, 0);
 	atomic_store(&s->since, sb_now_ms());
 	atomic_store(&s->state, SB_STARTING);
-	atomic_fetch_add(&scoreboard->counts, SB_COUNT_ONE(SB_STARTING));
+	atomic_store(&scoreboard->states[slot], SB_STARTING);
 	if (slot >= atomic_load(&scoreboard->nslots))
 		atomic_store(&scoreboard->nslots, slot + 1);
 	told[slot] = 0;
@@ -751,10 +748,11 @@ count_pool(unsigned *live, unsigned *idle, int *last_idle)
 		    atomic_load(&scoreboard->slot[i].generation) != gen)
 			continue;
 		(*live)++;
-		if (st == SB_IDLE || st == SB_STARTING) {
+		if (st == SB_IDLE || st == SB_STARTING)
 			(*idle)++;
+		/* Trim a worker that waits, not one still starting. */
+		if (st == SB_IDLE)
 			*last_idle = i;
-		}
 	}
 }
 
@@ -838,13 +836,27 @@ reap(void)
 static void
 maintain(void)
 {
-	char		 err[1024];
+	static uint64_t	 seen_txnid;
+	struct mbinfo	 mi;
+	uint64_t	 txnid = 0;
+	char		 err[4200];
 	struct pool	 np;
 	unsigned	 live, idle, n;
 	int		 i, last, st, nslots;
 
 	/* Follow pool-size changes made with mbctl. */
-	if (read_pool_settings(conf->metabase, &np, err, sizeof(err)) == 0) {
+	if (read_pool_settings(conf->metabase, &np, &txnid, err,
+	    sizeof(err)) == 0) {
+		/* A site added or moved since: its log folder, for the
+		 * workers that cannot make it. */
+		if (txnid != seen_txnid) {
+			seen_txnid = txnid;
+			if (read_metabase(conf->metabase, &mi, err,
+			    sizeof(err)) == 0) {
+				make_log_dirs(&mi);
+				mbinfo_release(&mi);
+			}
+		}
 		if (memcmp(&np, &pool, sizeof(np)) != 0) {
 			log_info("pool: %u to %u idle, at most %u workers, %u "
 			    "requests each", np.min_spare, np.max_spare,
@@ -1196,10 +1208,6 @@ master_run(struct conf *cf)
 
 	conf = cf;
 	log_init(cf->verbose);
-	if (!cf->test && autostart(cf->metabase, err, sizeof(err)) == -1) {
-		fprintf(stderr, "mbhttpd: %s\n", err);
-		return 1;
-	}
 	if (read_metabase(cf->metabase, &mi, err, sizeof(err)) == -1) {
 		fprintf(stderr, "mbhttpd: %s\n", err);
 		return 1;
@@ -1229,9 +1237,8 @@ master_run(struct conf *cf)
 	if (!cf->drop && cf->user != NULL)
 		log_warnx("not started as root: user and group are ignored");
 	pool = mi.pool;
-	make_log_dirs(&mi);
-	mbinfo_release(&mi);
-
+	/* Before the pid file exists, so no signal finds the default. */
+	master_signals();
 	if (!cf->foreground)
 		dfd = daemonize();
 	if (cf->pid_file != NULL) {
@@ -1252,10 +1259,18 @@ master_run(struct conf *cf)
 		exit(1);
 	}
 	master_pid = getpid();
+	/*
+	 * This server now owns its sockets and its pid file: only now may
+	 * it change what it shares with a running one, the metabase and the
+	 * log folders (a start that fails must leave both alone).
+	 */
+	if (autostart(cf->metabase, err, sizeof(err)) == -1)
+		log_warnx("%s", err);
+	make_log_dirs(&mi);
+	mbinfo_release(&mi);
 	if ((scoreboard = sb_create()) == NULL)
 		fatal("cannot map the scoreboard");
 	sb_publish_pool(&pool);
-	master_signals();
 	if (dfd != -1)
 		detach_done(dfd);
 	log_info("started: %zu listening socket%s, pool %u to %u idle, at "

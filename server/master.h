@@ -78,18 +78,15 @@ struct scoreboard {
 	_Atomic uint32_t	 max_requests;	/* MaxRequestsPerWorker, 0 never */
 	atomic_int		 nslots;	/* slots in use: [0, nslots) */
 	/*
-	 * Workers in each state but SB_EMPTY, SB_COUNT_BITS bits each, packed
-	 * so that a state change is one atomic add.  On its own cache line:
-	 * every worker writes it.
+	 * Each slot's state again, a byte each, packed so that counting the
+	 * workers in a state reads a cache line or two.  Counting by looking,
+	 * not by keeping a tally: a worker killed in the middle of a state
+	 * change cannot leave a count wrong for ever, as the master resets
+	 * its byte when it reaps it.
 	 */
-	_Alignas(64) _Atomic uint64_t counts;
+	_Alignas(64) _Atomic unsigned char states[SB_SLOTS];
 	struct sb_slot		 slot[SB_SLOTS];
 };
-
-_Static_assert(SB_SLOTS < (1 << SB_COUNT_BITS),
-    "a state's count must fit in SB_COUNT_BITS");
-_Static_assert((SB_NSTATES - 1) * SB_COUNT_BITS <= 64,
-    "the counts of every state but SB_EMPTY must fit in 64 bits");
 
 /*
  * Shared with the workers.  Set by the master before it forks; a worker
@@ -153,15 +150,10 @@ sb_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* The packed-counts term for one worker in state st (not SB_EMPTY). */
-#define SB_COUNT_ONE(st)						\
-	((st) == SB_EMPTY ? (uint64_t)0 :				\
-	    (uint64_t)1 << (((st) - 1) * SB_COUNT_BITS))
-
 /*
  * Publish that the worker in slot has entered state st (now) serving site
- * (0 for none).  Costs a clock read and one shared atomic add when the
- * state changes.
+ * (0 for none).  Costs a clock read, and a byte store to the shared state
+ * line when the state changes.
  */
 static inline void
 sb_set_state(int slot, enum sb_state st, uint32_t site)
@@ -175,9 +167,8 @@ sb_set_state(int slot, enum sb_state st, uint32_t site)
 	if (old == (int)st)
 		return;
 	atomic_store_explicit(&s->state, (int)st, memory_order_release);
-	/* Unsigned wrap-around makes "add new, remove old" one addition. */
-	atomic_fetch_add_explicit(&scoreboard->counts,
-	    SB_COUNT_ONE(st) - SB_COUNT_ONE(old), memory_order_acq_rel);
+	atomic_store_explicit(&scoreboard->states[slot], (unsigned char)st,
+	    memory_order_release);
 }
 
 /* Count one more request served by slot. */
@@ -199,17 +190,35 @@ sb_requests(int slot)
 	    memory_order_relaxed);
 }
 
-/* Workers now in state st (not SB_EMPTY): one atomic load. */
+/* How many workers are in each state, from the slots in use. */
+static inline void
+sb_tally(unsigned n[SB_NSTATES])
+{
+	int	 i, nslots;
+	unsigned st;
+
+	for (st = 0; st < SB_NSTATES; st++)
+		n[st] = 0;
+	nslots = atomic_load_explicit(&scoreboard->nslots,
+	    memory_order_relaxed);
+	for (i = 0; i < nslots; i++) {
+		st = atomic_load_explicit(&scoreboard->states[i],
+		    memory_order_acquire);
+		if (st < SB_NSTATES)
+			n[st]++;
+	}
+}
+
+/* Workers now in state st (not SB_EMPTY). */
 static inline unsigned
 sb_count(enum sb_state st)
 {
-	uint64_t	 c;
+	unsigned	 n[SB_NSTATES];
 
 	if (st == SB_EMPTY || st >= SB_NSTATES)
 		return 0;
-	c = atomic_load_explicit(&scoreboard->counts, memory_order_acquire);
-	return (unsigned)(c >> ((st - 1) * SB_COUNT_BITS)) &
-	    ((1u << SB_COUNT_BITS) - 1);
+	sb_tally(n);
+	return n[st];
 }
 
 /*
@@ -220,14 +229,10 @@ sb_count(enum sb_state st)
 static inline unsigned
 sb_live(void)
 {
-	uint64_t	 c;
-	unsigned	 st, n = 0;
+	unsigned	 n[SB_NSTATES];
 
-	c = atomic_load_explicit(&scoreboard->counts, memory_order_acquire);
-	for (st = SB_STARTING; st <= SB_KEEPALIVE; st++)
-		n += (unsigned)(c >> ((st - 1) * SB_COUNT_BITS)) &
-		    ((1u << SB_COUNT_BITS) - 1);
-	return n;
+	sb_tally(n);
+	return n[SB_STARTING] + n[SB_IDLE] + n[SB_BUSY] + n[SB_KEEPALIVE];
 }
 
 /* MaxWorkers, as the master last read it from the metabase. */

@@ -1240,6 +1240,19 @@ conn_addresses(struct conn *c, const struct sockaddr_storage *peer)
 		    c->lip, sizeof(c->lip));
 }
 
+/* SIGUSR1: the logs were rotated; let go of every cached file too. */
+static void
+reopen_if_asked(void)
+{
+	if (!worker_reopen)
+		return;
+	worker_reopen = 0;
+	log_reopen();
+	accesslog_reopen();
+	vhost_flush();
+	fc_flush();
+}
+
 static void
 serve_connection(struct conn *c)
 {
@@ -1303,6 +1316,9 @@ serve_connection(struct conn *c)
 		c->idle_ms = (uint64_t)ri.conn_timeout * 1000;
 		if (ri.hdr_timeout != 0)
 			c->hdr_timeout = ri.hdr_timeout;
+		/* A kept-alive connection must not log on into a rotated
+		 * file. */
+		reopen_if_asked();
 		log_request(c, &ri);
 		sb_request_done(wslot);
 		if (c->broken)
@@ -1339,6 +1355,10 @@ accept_next(struct conn *c, struct sockaddr_storage *peer)
 			c->li = &listeners[last_li];
 			return fd;
 		}
+		/* A listener the master has shut down (a stop, a reload):
+		 * go and look at the flags. */
+		if (errno == EINVAL)
+			return -1;
 		if (errno != EAGAIN && errno != EWOULDBLOCK &&
 		    errno != ECONNABORTED && errno != EINTR && errno != EPROTO)
 			log_warn("accept");
@@ -1399,13 +1419,7 @@ worker_main(int slot)
 	}
 	sb_set_state(slot, SB_IDLE, 0);
 	while (nlisteners > 0) {
-		if (worker_reopen) {
-			worker_reopen = 0;
-			log_reopen();
-			accesslog_reopen();
-			vhost_flush();
-			fc_flush();
-		}
+		reopen_if_asked();
 		if (stopping())
 			break;
 		maxreq = sb_max_requests();
