@@ -1,0 +1,875 @@
+/*
+ * test_master.c - the master process of the real mbhttpd: starting next
+ * to a running server, ServerAutoStart, signals (USR1, HUP, QUIT) and
+ * sites added while it runs.  Each test gets its own metabase in a
+ * temporary directory, three sites (alpha.test and beta.test told apart
+ * by Host header on one port, gamma on a second port), and its own
+ * server started with -F, whose messages go to dir/stderr.log.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "mbt.h"
+
+/* Bounds on waits: generous, the machines are shared and slow. */
+#define RUN_TIMEOUT_MS		15000	/* a second mbhttpd failing to start */
+#define STARTED_TIMEOUT_MS	15000	/* "started" in the server's log */
+#define RELOAD_TIMEOUT_MS	15000	/* "reloaded" after SIGHUP */
+#define LOG_TIMEOUT_MS		10000	/* an access log line to appear */
+#define SETTLE_TIMEOUT_MS	10000	/* a reload to show on the wire */
+#define STOP_TIMEOUT_MS		20000	/* the master to go after SIGQUIT */
+
+/* The big file of the graceful stop: more than any socket buffer. */
+#define BIG_SIZE		(20 * 1024 * 1024)
+
+static struct mbt_env	 env;
+
+/*
+ * Helpers.
+ */
+
+static long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec	 ts;
+
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static void
+check_len(int n, size_t len)
+{
+	cr_assert(n >= 0 && (size_t)n < len, "string too long for %zu", len);
+}
+
+/* snprintf(3) that must not truncate. */
+#define xsnprintf(buf, len, ...)					\
+	check_len(snprintf((buf), (len), __VA_ARGS__), (len))
+
+/* Run mbctl, which must succeed. */
+#define MBCTL(...)							\
+	cr_assert_eq(mbt_mbctl(&env, NULL, 0, __VA_ARGS__, NULL), 0,	\
+	    "mbctl failed")
+
+/* Read the whole file at path into a malloc'd string, or NULL. */
+static char *
+slurp(const char *path)
+{
+	struct stat	 st;
+	char		*buf;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || (buf = malloc((size_t)st.st_size + 1)) ==
+	    NULL) {
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* Occurrences of what in the server's own output, dir/stderr.log. */
+static int
+server_says(const char *what)
+{
+	char		 path[PATH_MAX];
+	char		*s, *p;
+	int		 n = 0;
+
+	xsnprintf(path, sizeof(path), "%s/stderr.log", env.dir);
+	if ((s = slurp(path)) == NULL)
+		return 0;
+	for (p = s; (p = strstr(p, what)) != NULL; p += strlen(what))
+		n++;
+	free(s);
+	return n;
+}
+
+/* The server's output, for a failure message; malloc'd, never NULL. */
+static char *
+server_output(void)
+{
+	char	 path[PATH_MAX];
+	char	*s;
+
+	xsnprintf(path, sizeof(path), "%s/stderr.log", env.dir);
+	s = slurp(path);
+	return s != NULL ? s : strdup("(none)");
+}
+
+/* Wait until the server's output holds what at least n times. */
+static void
+wait_server_says(const char *what, int n, long ms)
+{
+	long long	 deadline = now_ms() + ms;
+	char		*out;
+
+	while (server_says(what) < n) {
+		if (now_ms() >= deadline) {
+			out = server_output();
+			cr_assert_fail("no \"%s\" (%d) in the server's output "
+			    "within %ld ms:\n%s", what, n, ms, out);
+		}
+		sleep_ms(25);
+	}
+}
+
+/*
+ * Start the server and wait until it says it has started: its sockets,
+ * pid file and ServerAutoStart are done by then.
+ */
+static void
+start(void)
+{
+	cr_assert_eq(mbt_start(&env, NULL), 0, "mbhttpd did not start");
+	wait_server_says("mbhttpd: started:", 1, STARTED_TIMEOUT_MS);
+}
+
+/* A TCP connection to ip:port, with 10-second socket timeouts; -1 and
+ * errno if it cannot be made. */
+static int
+connect_ip(const char *ip, unsigned port)
+{
+	struct sockaddr_in	 sin;
+	struct timeval		 tv;
+	int			 s, r, saved;
+
+	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	tv.tv_sec = 10;
+	tv.tv_usec = 0;
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1) {
+		close(s);
+		errno = EINVAL;
+		return -1;
+	}
+	do
+		r = connect(s, (struct sockaddr *)&sin, sizeof(sin));
+	while (r == -1 && errno == EINTR);
+	if (r == -1) {
+		saved = errno;
+		close(s);
+		errno = saved;
+		return -1;
+	}
+	return s;
+}
+
+/* GET / from site host at ip:port with Connection: close; 0 or -1. */
+static int
+try_get(const char *ip, unsigned port, const char *host, const char *path,
+    struct mbt_resp *r)
+{
+	char	 req[1024];
+	int	 fd, rc;
+
+	memset(r, 0, sizeof(*r));
+	xsnprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
+	    "Connection: close\r\n\r\n", path, host);
+	if ((fd = connect_ip(ip, port)) == -1)
+		return -1;
+	if (mbt_send(fd, req) == -1) {
+		mbt_close(fd);
+		return -1;
+	}
+	rc = mbt_read_response(fd, r, 0);
+	mbt_close(fd);
+	return rc;
+}
+
+/* The status and the exact body (unless NULL) of GET path on 127.0.0.1. */
+static void
+expect_get(unsigned port, const char *host, const char *path, int status,
+    const char *body)
+{
+	struct mbt_resp	 r;
+	int		 got, same;
+
+	got = try_get("127.0.0.1", port, host, path, &r);
+	same = got == 0 && (body == NULL || strcmp(r.body, body) == 0);
+	/* Freed first: a failed assertion leaves the test at once. */
+	mbt_resp_free(&r);
+	cr_assert_eq(got, 0, "no response to GET %s (Host: %s) on port %u",
+	    path, host, port);
+	cr_assert_eq(r.status, status,
+	    "GET %s (Host: %s): status %d, expected %d; head:\n%s", path,
+	    host, r.status, status, r.head);
+	cr_assert(same, "GET %s (Host: %s): body is not \"%s\"", path, host,
+	    body);
+}
+
+/* W3SVC/<site>/ServerState as mbctl get prints it, as a number. */
+static long
+server_state(unsigned site)
+{
+	char	 key[64], out[256];
+
+	xsnprintf(key, sizeof(key), "W3SVC/%u/ServerState", site);
+	cr_assert_eq(mbt_mbctl(&env, out, sizeof(out), "get", key, NULL), 0,
+	    "mbctl get %s failed", key);
+	return strtol(out, NULL, 10);
+}
+
+static void
+expect_state(unsigned site, long want)
+{
+	long	 got = server_state(site);
+
+	cr_assert_eq(got, want, "W3SVC/%u/ServerState is %ld, expected %ld",
+	    site, got, want);
+}
+
+/*
+ * Run argv (argv[0] a path) with stdout and stderr into out and err,
+ * bounded: its exit status, or -1 if it did not exit in time (it and its
+ * group are then killed).
+ */
+static int
+run(const char *const argv[], char *out, size_t outlen, char *err,
+    size_t errlen)
+{
+	struct pollfd	 p[2];
+	char		*bufs[2] = { out, err };
+	size_t		 lens[2] = { outlen, errlen }, got[2] = { 0, 0 };
+	long long	 deadline = now_ms() + RUN_TIMEOUT_MS;
+	pid_t		 pid, r;
+	int		 po[2], pe[2], status, i, nopen = 2;
+
+	out[0] = err[0] = '\0';
+	cr_assert_eq(pipe(po), 0);
+	cr_assert_eq(pipe(pe), 0);
+	fflush(NULL);
+	pid = fork();
+	cr_assert_neq(pid, -1);
+	if (pid == 0) {
+		int	 null = open("/dev/null", O_RDONLY);
+
+		setpgid(0, 0);
+		if (null != -1)
+			dup2(null, STDIN_FILENO);
+		dup2(po[1], STDOUT_FILENO);
+		dup2(pe[1], STDERR_FILENO);
+		for (i = 3; i < 1024; i++)
+			close(i);
+		unsetenv("MBHTTPD_METABASE");
+		unsetenv("MBHTTPD_CONF");
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(po[1]);
+	close(pe[1]);
+	p[0].fd = po[0];
+	p[1].fd = pe[0];
+	while (nopen > 0 && now_ms() < deadline) {
+		p[0].events = p[1].events = POLLIN;
+		if (poll(p, 2, (int)(deadline - now_ms())) <= 0)
+			continue;
+		for (i = 0; i < 2; i++) {
+			char	 tmp[4096];
+			ssize_t	 n;
+			size_t	 take;
+
+			if (p[i].fd == -1 || p[i].revents == 0)
+				continue;
+			n = read(p[i].fd, tmp, sizeof(tmp));
+			if (n <= 0) {
+				p[i].fd = -1;
+				nopen--;
+				continue;
+			}
+			take = (size_t)n;
+			if (take > lens[i] - 1 - got[i])
+				take = lens[i] - 1 - got[i];
+			memcpy(bufs[i] + got[i], tmp, take);
+			got[i] += take;
+			bufs[i][got[i]] = '\0';
+		}
+	}
+	close(po[0]);
+	close(pe[0]);
+	for (;;) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (now_ms() >= deadline) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		sleep_ms(20);
+	}
+	kill(-pid, SIGKILL);	/* workers, should any be left */
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * The access log.
+ */
+
+static void
+log_name(char *buf, size_t len, unsigned site, time_t t)
+{
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	xsnprintf(buf, len, "%s/W3SVC%u/ex%02d%02d%02d.log", env.logs, site,
+	    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* Request lines (not directives) in s. */
+static int
+count_entries(const char *s)
+{
+	int	 n = 0;
+
+	for (; *s != '\0'; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : "")
+		if (*s != '#' && *s != '\n')
+			n++;
+	return n;
+}
+
+/*
+ * Wait until site's log for the day of t0 or of now (a test may cross
+ * midnight UTC) has at least n entries and holds want (unless NULL); its
+ * text, malloc'd, and its name into path.
+ */
+static char *
+wait_log(unsigned site, time_t t0, int n, const char *want, char *path,
+    size_t pathlen)
+{
+	char		 p0[PATH_MAX], p1[PATH_MAX];
+	char		*s = NULL;
+	long long	 deadline = now_ms() + LOG_TIMEOUT_MS;
+	int		 i;
+
+	log_name(p0, sizeof(p0), site, t0);
+	for (;;) {
+		log_name(p1, sizeof(p1), site, time(NULL));
+		for (i = 0; i < 2; i++) {
+			const char *p = i == 0 ? p0 : p1;
+
+			free(s);
+			s = slurp(p);
+			if (s != NULL && count_entries(s) >= n &&
+			    (want == NULL || strstr(s, want) != NULL)) {
+				xsnprintf(path, pathlen, "%s", p);
+				return s;
+			}
+		}
+		if (now_ms() >= deadline)
+			break;
+		sleep_ms(50);
+	}
+	cr_assert_fail("no %d entries%s%s in %s within %d ms: %s", n,
+	    want ? " with " : "", want ? want : "", p1, LOG_TIMEOUT_MS,
+	    s ? s : "(no file)");
+	return NULL;
+}
+
+/*
+ * Fixture: three sites, a small pool.
+ */
+
+static void
+setup(void)
+{
+	char	 b[64];
+
+	cr_assert_eq(mbt_setup(&env), 0, "mbt_setup failed");
+	xsnprintf(b, sizeof(b), "127.0.0.1:%u:alpha.test", env.port);
+	cr_assert_eq(mbt_site(&env, 1, "alpha", b), 0);
+	xsnprintf(b, sizeof(b), "127.0.0.1:%u:beta.test", env.port);
+	cr_assert_eq(mbt_site(&env, 2, "beta", b), 0);
+	xsnprintf(b, sizeof(b), "127.0.0.1:%u:", env.port2);
+	cr_assert_eq(mbt_site(&env, 3, "gamma", b), 0);
+	/* Many servers run at once: two idle workers each are enough. */
+	MBCTL("set", "W3SVC/MinSpareWorkers", "2");
+	MBCTL("set", "W3SVC/MaxSpareWorkers", "4");
+	MBCTL("set", "W3SVC/MaxWorkers", "8");
+}
+
+static void
+teardown(void)
+{
+	mbt_teardown(&env);
+}
+
+TestSuite(master, .init = setup, .fini = teardown, .timeout = 120);
+
+/*
+ * Starting.
+ */
+
+Test(master, failed_start_leaves_the_running_sites_alone)
+{
+	char	 bin[PATH_MAX], pidfile[PATH_MAX], out[8192], err[8192];
+	char	 want1[64], want2[64];
+	char	*pid;
+	int	 rc;
+
+	MBCTL("set", "W3SVC/3/ServerAutoStart", "FALSE");
+	start();
+	expect_state(3, 4);
+	/* Started by hand after the server started. */
+	MBCTL("site", "start", "3");
+	expect_state(3, 2);
+	expect_get(env.port2, "gamma.test", "/", 200, "site gamma\n");
+
+	/* A second server on the same bootstrap file cannot bind. */
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	{
+		const char *const av[] = { bin, "-F", "-f", env.conf, NULL };
+
+		rc = run(av, out, sizeof(out), err, sizeof(err));
+	}
+	cr_assert_eq(rc, 1, "second mbhttpd: exit %d, expected 1\nstdout: %s"
+	    "\nstderr: %s", rc, out, err);
+	xsnprintf(want1, sizeof(want1), "127.0.0.1:%u", env.port);
+	xsnprintf(want2, sizeof(want2), "127.0.0.1:%u", env.port2);
+	cr_assert(strstr(err, want1) != NULL || strstr(err, want2) != NULL,
+	    "second mbhttpd names no binding (%s or %s): %s", want1, want2,
+	    err);
+
+	/* The running server's sites, pid file and workers are as they were. */
+	expect_state(3, 2);
+	expect_state(1, 2);
+	expect_state(2, 2);
+	expect_get(env.port2, "gamma.test", "/", 200, "site gamma\n");
+	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+	expect_get(env.port, "beta.test", "/", 200, "site beta\n");
+	xsnprintf(pidfile, sizeof(pidfile), "%s/mbhttpd.pid", env.dir);
+	pid = slurp(pidfile);
+	cr_assert_not_null(pid, "pid file %s is gone", pidfile);
+	rc = atoi(pid) == (int)env.server;
+	free(pid);
+	cr_assert(rc, "pid file %s no longer names the running master",
+	    pidfile);
+	cr_assert_eq(kill(env.server, 0), 0, "the running master is gone");
+}
+
+Test(master, autostart_false_site_is_stopped_once_started)
+{
+	MBCTL("set", "W3SVC/2/ServerAutoStart", "FALSE");
+	expect_state(2, 2);
+	start();
+	expect_state(2, 4);
+	expect_state(1, 2);
+	expect_state(3, 2);
+	/* It shares its socket with alpha: 503, and alpha goes on. */
+	expect_get(env.port, "beta.test", "/", 503, NULL);
+	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+	expect_get(env.port2, "gamma.test", "/", 200, "site gamma\n");
+	/* Started by hand, it answers. */
+	MBCTL("site", "start", "2");
+	expect_get(env.port, "beta.test", "/", 200, "site beta\n");
+}
+
+/*
+ * Signals.
+ */
+
+Test(master, sigusr1_reopens_the_log_between_kept_alive_requests)
+{
+	struct mbt_resp	 r;
+	char		 path[PATH_MAX], rotated[PATH_MAX], npath[PATH_MAX];
+	char		*log;
+	time_t		 t0;
+	int		 fd, i;
+
+	start();
+	t0 = time(NULL);
+	fd = mbt_connect(env.port);
+	cr_assert_neq(fd, -1, "cannot connect");
+	cr_assert_eq(mbt_send(fd, "GET /index.html?q=first HTTP/1.1\r\n"
+	    "Host: alpha.test\r\n\r\n"), 0);
+	cr_assert_eq(mbt_read_response(fd, &r, 0), 0, "no first response");
+	mbt_resp_free(&r);
+	cr_assert_eq(r.status, 200, "first: status %d; head:\n%s", r.status,
+	    r.head);
+	log = wait_log(1, t0, 1, "q=first", path, sizeof(path));
+	free(log);
+
+	/* Rotate: rename, then tell the master. */
+	xsnprintf(rotated, sizeof(rotated), "%s/W3SVC1/rotated.log",
+	    env.logs);
+	cr_assert_eq(rename(path, rotated), 0, "rename %s: %s", path,
+	    strerror(errno));
+	cr_assert_eq(kill(env.server, SIGUSR1), 0);
+	sleep_ms(500);
+
+	/* More requests on the same connection. */
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(mbt_send(fd, i == 0 ?
+		    "GET /index.html?q=second HTTP/1.1\r\nHost: alpha.test\r\n\r\n" :
+		    "GET /index.html?q=third HTTP/1.1\r\nHost: alpha.test\r\n\r\n"),
+		    0, "the kept-alive connection is gone (send %d)", i + 2);
+		cr_assert_eq(mbt_read_response(fd, &r, 0), 0,
+		    "no response %d on the kept-alive connection", i + 2);
+		mbt_resp_free(&r);
+		cr_assert_eq(r.status, 200, "request %d: status %d; head:\n%s",
+		    i + 2, r.status, r.head);
+	}
+	mbt_close(fd);
+
+	log = wait_log(1, t0, 2, "q=third", npath, sizeof(npath));
+	cr_assert_eq(strncmp(log, "#Software: mbhttpd", 18), 0,
+	    "new log %s has no header:\n%s", npath, log);
+	cr_assert(strstr(log, "\n#Version: ") != NULL &&
+	    strstr(log, "\n#Date: ") != NULL &&
+	    strstr(log, "\n#Fields: ") != NULL,
+	    "new log %s lacks a directive:\n%s", npath, log);
+	cr_assert_not_null(strstr(log, "q=second"), "new log %s:\n%s", npath,
+	    log);
+	cr_assert_null(strstr(log, "q=first"), "new log %s:\n%s", npath, log);
+	free(log);
+
+	log = slurp(rotated);
+	cr_assert_not_null(log, "%s is gone", rotated);
+	i = count_entries(log) == 1 && strstr(log, "q=second") == NULL &&
+	    strstr(log, "q=third") == NULL;
+	cr_assert(i, "new lines went to the rotated file %s:\n%s", rotated,
+	    log);
+	free(log);
+}
+
+/* Whether 127.0.0.2:port2 refuses a connection: only a wildcard takes it. */
+static int
+refused_on_other_address(void)
+{
+	int	 fd;
+
+	if ((fd = connect_ip("127.0.0.2", env.port2)) == -1)
+		return errno == ECONNREFUSED;
+	close(fd);
+	return 0;
+}
+
+/*
+ * After a reload, wait until gamma answers on 127.0.0.1:port2 and
+ * 127.0.0.2:port2 answers (wildcard) or is refused (not).
+ */
+static void
+wait_gamma(int wildcard)
+{
+	struct mbt_resp	 r;
+	long long	 deadline = now_ms() + SETTLE_TIMEOUT_MS;
+	int		 ok1 = 0, ok2 = 0, st1 = 0, st2 = 0;
+
+	for (;;) {
+		if (try_get("127.0.0.1", env.port2, "gamma.test", "/", &r) ==
+		    0) {
+			st1 = r.status;
+			ok1 = r.status == 200 &&
+			    strcmp(r.body, "site gamma\n") == 0;
+		} else
+			ok1 = st1 = 0;
+		mbt_resp_free(&r);
+		if (wildcard) {
+			if (try_get("127.0.0.2", env.port2, "gamma.test", "/",
+			    &r) == 0) {
+				st2 = r.status;
+				ok2 = r.status == 200;
+			} else
+				ok2 = st2 = 0;
+			mbt_resp_free(&r);
+		} else
+			ok2 = refused_on_other_address();
+		if ((ok1 && ok2) || now_ms() >= deadline)
+			break;
+		sleep_ms(100);
+	}
+	cr_assert(ok1, "GET / (Host: gamma.test) on 127.0.0.1:%u: %s %d",
+	    env.port2, st1 ? "status" : "no response", st1);
+	if (wildcard)
+		cr_assert(ok2, "GET / (Host: gamma.test) on 127.0.0.2:%u after "
+		    "moving to all addresses: %s %d", env.port2,
+		    st2 ? "status" : "no response", st2);
+	else
+		cr_assert(ok2, "127.0.0.2:%u still taken after moving back to "
+		    "127.0.0.1", env.port2);
+}
+
+Test(master, sighup_moves_a_port_between_one_address_and_all)
+{
+	char	 b[64];
+	char	*out;
+
+	start();
+	expect_get(env.port2, "gamma.test", "/", 200, "site gamma\n");
+	cr_assert(refused_on_other_address(), "127.0.0.2:%u answers before "
+	    "the move", env.port2);
+
+	/* To all unassigned addresses. */
+	xsnprintf(b, sizeof(b), ":%u:", env.port2);
+	MBCTL("set", "W3SVC/3/ServerBindings", b);
+	cr_assert_eq(kill(env.server, SIGHUP), 0);
+	wait_server_says("mbhttpd: reload", 2, RELOAD_TIMEOUT_MS);
+	if (server_says("reload failed") > 0) {
+		out = server_output();
+		cr_assert_fail("moving to %s: reload failed:\n%s", b, out);
+	}
+	wait_server_says("mbhttpd: reloaded:", 1, RELOAD_TIMEOUT_MS);
+	wait_gamma(1);
+	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+
+	/* And back to the one address. */
+	xsnprintf(b, sizeof(b), "127.0.0.1:%u:", env.port2);
+	MBCTL("set", "W3SVC/3/ServerBindings", b);
+	cr_assert_eq(kill(env.server, SIGHUP), 0);
+	wait_server_says("mbhttpd: reload", 4, RELOAD_TIMEOUT_MS);
+	if (server_says("reload failed") > 0) {
+		out = server_output();
+		cr_assert_fail("moving back to %s: reload failed:\n%s", b,
+		    out);
+	}
+	wait_server_says("mbhttpd: reloaded:", 2, RELOAD_TIMEOUT_MS);
+	wait_gamma(0);
+	expect_get(env.port, "beta.test", "/", 200, "site beta\n");
+}
+
+/* The byte at offset i of the big file. */
+static char
+big_byte(size_t i)
+{
+	return (char)('a' + (i % 23 + i / 65536) % 26);
+}
+
+/*
+ * Read exactly len bytes of the big file from fd, at offset off of it,
+ * checking them against big_byte(): the first wrong offset goes to *bad
+ * (if still (size_t)-1).  0, or -1 on timeout, error or end of file.
+ */
+static int
+read_big(int fd, size_t off, size_t len, size_t *bad)
+{
+	char	 buf[4096];
+	ssize_t	 n;
+	size_t	 i;
+
+	while (len > 0) {
+		n = recv(fd, buf, len < sizeof(buf) ? len : sizeof(buf), 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		for (i = 0; i < (size_t)n; i++)
+			if (buf[i] != big_byte(off + i) && *bad == (size_t)-1)
+				*bad = off + i;
+		off += (size_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+Test(master, sigquit_finishes_the_response_in_flight_and_refuses_new_ones)
+{
+	struct sockaddr_in sin;
+	struct timeval	 tv;
+	char		 path[PATH_MAX], head[8192], want[64];
+	char		*big, *cl;
+	size_t		 i, hl = 0, body0, got, bad = (size_t)-1;
+	long long	 deadline, t;
+	ssize_t		 n;
+	pid_t		 master, wr;
+	int		 fd, nfd, rcvbuf = 4096, status, c, saved;
+
+	/* A big file, each byte telling where it is. */
+	big = malloc(BIG_SIZE + 1);
+	cr_assert_not_null(big);
+	for (i = 0; i < BIG_SIZE; i++)
+		big[i] = big_byte(i);
+	big[BIG_SIZE] = '\0';
+	xsnprintf(path, sizeof(path), "%s/alpha/big.bin", env.www);
+	c = mbt_write_file(path, big);
+	free(big);
+	cr_assert_eq(c, 0, "cannot write %s", path);
+	start();
+	master = env.server;
+
+	/* A slow client: a small receive buffer, set before connecting. */
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_neq(fd, -1);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	tv.tv_sec = 10;
+	tv.tv_usec = 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)env.port);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0,
+	    "connect: %s", strerror(errno));
+	cr_assert_eq(mbt_send(fd, "GET /big.bin HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n"), 0);
+
+	/* The head, byte by byte, so that the body stays in the socket. */
+	while (hl < 4 || memcmp(head + hl - 4, "\r\n\r\n", 4) != 0) {
+		cr_assert_lt(hl, sizeof(head) - 1, "head too long");
+		n = recv(fd, head + hl, 1, 0);
+		if (n == -1 && errno == EINTR)
+			continue;
+		cr_assert_eq(n, 1, "no head: %s", n == 0 ? "end of file" :
+		    strerror(errno));
+		hl++;
+	}
+	head[hl] = '\0';
+	cr_assert_eq(strncmp(head, "HTTP/1.1 200 ", 13), 0, "head:\n%s", head);
+	xsnprintf(want, sizeof(want), "\r\nContent-Length: %d\r\n", BIG_SIZE);
+	cl = strstr(head, want);
+	cr_assert_not_null(cl, "no %s in:\n%s", want + 2, head);
+
+	/* One megabyte, slowly. */
+	body0 = 1024 * 1024;
+	for (got = 0; got < body0; got += 64 * 1024) {
+		cr_assert_eq(read_big(fd, got, 64 * 1024, &bad), 0,
+		    "response cut at %zu of %d bytes before the signal", got,
+		    BIG_SIZE);
+		sleep_ms(5);
+	}
+
+	/* Stop gracefully while the response is in flight. */
+	cr_assert_eq(kill(master, SIGQUIT), 0);
+	t = now_ms();
+	sleep_ms(500);
+	nfd = connect_ip("127.0.0.1", env.port);
+	saved = errno;
+	if (nfd == -1)
+		cr_assert_eq(saved, ECONNREFUSED, "new connection after SIGQUIT: "
+		    "%s, expected refused", strerror(saved));
+	else {
+		int	 closed;
+
+		/* Taken: then it must be reset or closed, promptly. */
+		mbt_send(nfd, "GET / HTTP/1.1\r\nHost: alpha.test\r\n"
+		    "Connection: close\r\n\r\n");
+		closed = mbt_closed(nfd, 2500);
+		mbt_close(nfd);
+		cr_assert_neq(closed, -1, "a new connection after SIGQUIT was "
+		    "served");
+		cr_assert_eq(closed, 1, "a new connection after SIGQUIT hangs "
+		    "(neither refused nor closed in 2.5 s)");
+	}
+	cr_assert_lt(now_ms() - t, 5000, "the new connection took %lld ms",
+	    now_ms() - t);
+	/* The slow client is not done: the master waits for it. */
+	wr = waitpid(master, &status, WNOHANG);
+	cr_assert_eq(wr, 0, "the master went before the response was read "
+	    "(status %d)", status);
+
+	/* The rest, all of it, then the end of the connection. */
+	got = body0;
+	while (got < BIG_SIZE) {
+		size_t	 chunk = BIG_SIZE - got < 256 * 1024 ?
+		    BIG_SIZE - got : 256 * 1024;
+
+		cr_assert_eq(read_big(fd, got, chunk, &bad), 0,
+		    "response cut at about %zu of %d bytes after SIGQUIT", got,
+		    BIG_SIZE);
+		got += chunk;
+	}
+	cr_assert_eq(bad, (size_t)-1, "wrong byte at offset %zu", bad);
+	cr_assert_eq(mbt_closed(fd, 10000), 1, "no end of the connection "
+	    "after the whole response");
+	mbt_close(fd);
+
+	/* Then the master goes, cleanly. */
+	deadline = now_ms() + STOP_TIMEOUT_MS;
+	while ((wr = waitpid(master, &status, WNOHANG)) == 0 &&
+	    now_ms() < deadline)
+		sleep_ms(20);
+	cr_assert_eq(wr, master, "the master did not stop within %d ms of "
+	    "the last byte", STOP_TIMEOUT_MS);
+	env.server = 0;
+	kill(-master, SIGKILL);	/* should any worker be left */
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "master exit status %d", status);
+}
+
+/*
+ * Sites added while it runs.
+ */
+
+Test(master, site_created_at_run_time_answers_and_logs)
+{
+	char		 dir[PATH_MAX], file[PATH_MAX], b[64], out[256];
+	char		 path[PATH_MAX];
+	char		*log, *end;
+	unsigned long	 id;
+	time_t		 t0;
+	int		 c;
+
+	start();
+	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+	xsnprintf(dir, sizeof(dir), "%s/delta", env.www);
+	xsnprintf(file, sizeof(file), "%s/index.html", dir);
+	cr_assert_eq(mbt_write_file(file, "site delta\n"), 0);
+	xsnprintf(b, sizeof(b), "127.0.0.1:%u:delta.test", env.port);
+	cr_assert_eq(mbt_mbctl(&env, out, sizeof(out), "site", "create",
+	    "--name", "delta", "--binding", b, "--path", dir, NULL), 0,
+	    "mbctl site create failed");
+	id = strtoul(out, &end, 10);
+	cr_assert(id > 0 && end != out, "site create printed \"%s\"", out);
+
+	t0 = time(NULL);
+	expect_get(env.port, "delta.test", "/index.html?q=delta1", 200,
+	    "site delta\n");
+	log = wait_log((unsigned)id, t0, 1, "q=delta1", path, sizeof(path));
+	cr_assert_eq(strncmp(log, "#Software: mbhttpd", 18), 0,
+	    "log %s has no header:\n%s", path, log);
+	cr_assert_eq(count_entries(log), 1, "log %s:\n%s", path, log);
+	free(log);
+	expect_get(env.port, "delta.test", "/?q=delta2", 200, "site delta\n");
+	log = wait_log((unsigned)id, t0, 2, "q=delta2", path, sizeof(path));
+	free(log);
+	/* Not in alpha's log, which shares the port. */
+	log_name(path, sizeof(path), 1, t0);
+	log = slurp(path);
+	c = log == NULL || strstr(log, "q=delta") == NULL;
+	cr_assert(c, "delta's requests in alpha's log:\n%s", log);
+	free(log);
+}
