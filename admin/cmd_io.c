@@ -31,7 +31,11 @@
  * string, MULTISZ an array of strings.  The properties sit in a group of
  * their own so that no property name can clash with "key".
  */
+#include <sys/stat.h>
+
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,15 +48,46 @@
 #include "metabase.h"
 #include "mbctl.h"
 
+/*
+ * Where export writes: a temporary file next to the target, renamed over
+ * it once the whole text is out, so that a failure leaves what was there;
+ * or, for a target that is no regular file (a device, a pipe, a symbolic
+ * link such as /dev/stdout), the target itself, opened as it is.  A path
+ * we did not create is never removed.
+ */
+struct out {
+	const char	*file;		/* the target */
+	char		 tmp[PATH_MAX];	/* the temporary file, or "" */
+	FILE		*fp;
+};
+
 struct keylist {
 	char	**v;
 	size_t	  n, cap;
+};
+
+/*
+ * An integer literal given to a named setting, as the text spells it.
+ * libconfig 1.5 reads a plain integer with atoi(), so that 4294967295
+ * comes back as -1 and 4294967296 as 0: import reads each integer back
+ * from the text itself.
+ */
+struct intlit {
+	const char	*name;		/* the setting's name, in the text */
+	size_t		 namelen;
+	const char	*lit;		/* sign, digits, any L suffix */
+	size_t		 litlen;
+	int		 line;		/* the line of the name */
+	int		 used;		/* matched to its setting */
 };
 
 struct import {
 	struct ctl	*ctl;
 	const char	*file;
 	char		 root[MB_MAXPATH + 1];
+	struct intlit	*lits;		/* every name = integer, in order */
+	size_t		 nlits, litcap;
+	size_t		 next;		/* where find_lit() looks first */
 };
 
 static int	collect_key(void *, const char *);
@@ -61,9 +96,25 @@ static void	put_string(FILE *, const char *);
 static int	export_prop(void *, const struct mb_prop *,
 		    const struct mb_value *);
 static int	export_to(struct ctl *, const char *, FILE *);
+static int	out_open(struct out *, const char *);
+static int	out_close(struct out *, int);
 static int	imp_err(const struct import *, const config_setting_t *,
 		    const char *, ...) CTL_PRINTF(3, 4);
+static char	*read_all(FILE *, size_t *);
+static size_t	exponent(const char *);
+static const char *number_end(const char *, int *);
+static int	add_lit(struct import *, const char *, size_t, int,
+		    const char *, size_t);
+static int	scan_ints(struct import *, const char *, size_t);
+static const struct intlit *find_lit(struct import *,
+		    const config_setting_t *);
+static int	lit_value(const struct intlit *, uint32_t *);
+static int	import_int(struct import *, const char *,
+		    const struct mb_prop *, const config_setting_t *,
+		    uint32_t *);
 static int	replace_clear(struct import *);
+static int	outside_root(const struct import *, const char *);
+static int	unbind_keys(struct import *, const config_setting_t *);
 static int	import_prop(struct import *, const char *,
 		    const config_setting_t *);
 static int	import_key(struct import *, const config_setting_t *);
@@ -170,7 +221,10 @@ export_prop(void *arg, const struct mb_prop *p, const struct mb_value *v)
 	return 0;
 }
 
-/* Write the subtree at key to fp from one read snapshot. */
+/*
+ * Write the subtree at key, which exists, to fp, in the read snapshot the
+ * caller holds.
+ */
 static int
 export_to(struct ctl *ctl, const char *key, FILE *fp)
 {
@@ -179,12 +233,6 @@ export_to(struct ctl *ctl, const char *key, FILE *fp)
 	int		 rc, status = CTL_OK;
 
 	memset(&l, 0, sizeof(l));
-	if ((rc = mb_begin(ctl->mb)) != 0)
-		return ctl_mberr(ctl, rc, "cannot read metabase '%s'", ctl->dir);
-	if ((rc = mb_key_exists(ctl->mb, key)) != 0) {
-		status = ctl_errx("no key '%s'", key);
-		goto end;
-	}
 	/* Collect first: no walk stays open while the properties are read. */
 	if ((rc = mb_key_walk(ctl->mb, key, collect_key, &l)) != 0) {
 		status = ctl_mberr(ctl, rc, "cannot export '%s'", key);
@@ -207,22 +255,99 @@ export_to(struct ctl *ctl, const char *key, FILE *fp)
 	fputs(l.n ? "\n);\n" : " );\n", fp);
 
  end:
-	mb_end(ctl->mb);
 	keylist_release(&l);
+	return status;
+}
+
+static int
+out_open(struct out *o, const char *file)
+{
+	struct stat	 st;
+	const char	*slash;
+	mode_t		 mode, mask;
+	int		 fd, dlen;
+
+	o->file = file;
+	o->tmp[0] = '\0';
+	/*
+	 * The new file gets the old one's mode, else what fopen() gives; a
+	 * file we could not open for writing stays as it is.
+	 */
+	if (lstat(file, &st) == 0) {
+		if (!S_ISREG(st.st_mode)) {
+			if ((o->fp = fopen(file, "w")) == NULL)
+				return ctl_errx("cannot open '%s': %s", file,
+				    strerror(errno));
+			return CTL_OK;
+		}
+		if (access(file, W_OK) == -1)
+			return ctl_errx("cannot open '%s': %s", file,
+			    strerror(errno));
+		mode = st.st_mode & 07777;
+	} else {
+		mask = umask(0);
+		umask(mask);
+		mode = 0666 & ~mask;
+	}
+	slash = strrchr(file, '/');
+	dlen = slash != NULL ? (int)(slash - file) + 1 : 0;
+	if ((size_t)snprintf(o->tmp, sizeof(o->tmp), "%.*s.mbctl-export.XXXXXX",
+	    dlen, file) >= sizeof(o->tmp)) {
+		o->tmp[0] = '\0';
+		return ctl_errx("cannot write '%s': %s", file,
+		    strerror(ENAMETOOLONG));
+	}
+	if ((fd = mkstemp(o->tmp)) == -1) {
+		o->tmp[0] = '\0';
+		return ctl_errx("cannot create a temporary file beside '%s': %s",
+		    file, strerror(errno));
+	}
+	if (fchmod(fd, mode) == -1 || (o->fp = fdopen(fd, "w")) == NULL) {
+		ctl_errx("cannot write '%s': %s", file, strerror(errno));
+		close(fd);
+		unlink(o->tmp);
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
+/* Finish the file: rename into place on success, else drop what we made. */
+static int
+out_close(struct out *o, int status)
+{
+	int	err = 0;
+
+	if (fflush(o->fp) == EOF || ferror(o->fp))
+		err = errno != 0 ? errno : EIO;
+	else if (o->tmp[0] != '\0' && fsync(fileno(o->fp)) == -1)
+		err = errno;
+	if (fclose(o->fp) == EOF && err == 0)
+		err = errno;
+	if (status == CTL_OK && err != 0)
+		status = ctl_errx("cannot write '%s': %s", o->file,
+		    strerror(err));
+	if (o->tmp[0] == '\0')
+		return status;
+	if (status == CTL_OK && rename(o->tmp, o->file) == -1)
+		status = ctl_errx("cannot rename a temporary file to '%s': %s",
+		    o->file, strerror(errno));
+	if (status != CTL_OK)
+		unlink(o->tmp);
 	return status;
 }
 
 /*
  * export [KEY] [FILE]: a lone argument is the key when it is a valid key
- * path, else the file; "-" is the standard output.
+ * path, else the file; "-" is the standard output.  The key is checked
+ * before the file is touched.
  */
 int
 cmd_export(struct ctl *ctl, int argc, char **argv)
 {
+	struct out	 o;
 	const char	*karg = "/LM", *file = "-";
 	char		 key[MB_MAXPATH + 1];
-	FILE		*fp;
-	int		 status;
+	int		 rc, status;
 
 	if (argc > 3)
 		return CTL_USAGE;
@@ -238,20 +363,19 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	}
 	if (ctl_canon(karg, key) < 0)
 		return CTL_FAIL;
-	if (strcmp(file, "-") == 0)
-		return export_to(ctl, key, stdout);
 
-	if ((fp = fopen(file, "w")) == NULL)
-		return ctl_errx("cannot open '%s': %s", file, strerror(errno));
-	status = export_to(ctl, key, fp);
-	if (ferror(fp) && status == CTL_OK)
-		status = ctl_errx("cannot write '%s': %s", file,
-		    strerror(errno));
-	if (fclose(fp) == EOF && status == CTL_OK)
-		status = ctl_errx("cannot write '%s': %s", file,
-		    strerror(errno));
-	if (status != CTL_OK)
-		unlink(file);
+	if ((rc = mb_begin(ctl->mb)) != 0)
+		return ctl_mberr(ctl, rc, "cannot read metabase '%s'", ctl->dir);
+	if ((rc = mb_key_exists(ctl->mb, key)) != 0) {
+		if (rc == MB_NOTFOUND)
+			status = ctl_errx("no key '%s'", key);
+		else
+			status = ctl_mberr(ctl, rc, "cannot export '%s'", key);
+	} else if (strcmp(file, "-") == 0)
+		status = export_to(ctl, key, stdout);
+	else if ((status = out_open(&o, file)) == CTL_OK)
+		status = out_close(&o, export_to(ctl, key, o.fp));
+	mb_end(ctl->mb);
 	return status;
 }
 
@@ -268,6 +392,283 @@ imp_err(const struct import *imp, const config_setting_t *s,
 	va_end(ap);
 	return ctl_errx("%s:%d: %s", imp->file,
 	    s != NULL ? config_setting_source_line(s) : 0, msg);
+}
+
+/* The file's text, NUL-terminated, in a buffer the caller frees. */
+static char *
+read_all(FILE *fp, size_t *lenp)
+{
+	char	*buf = NULL, *nbuf;
+	size_t	 len = 0, cap = 0, n;
+
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap != 0 ? 2 * cap : 65536;
+			if ((nbuf = realloc(buf, cap + 1)) == NULL) {
+				free(buf);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nbuf;
+		}
+		if ((n = fread(buf + len, 1, cap - len, fp)) == 0)
+			break;
+		len += n;
+	}
+	if (ferror(fp)) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	*lenp = len;
+	return buf;
+}
+
+/* Length of the exponent ([eE][-+]?[0-9]+) at p, or 0. */
+static size_t
+exponent(const char *p)
+{
+	const char	*q = p;
+
+	if (*q != 'e' && *q != 'E')
+		return 0;
+	q++;
+	if (*q == '-' || *q == '+')
+		q++;
+	if (!isdigit((unsigned char)*q))
+		return 0;
+	while (isdigit((unsigned char)*q))
+		q++;
+	return (size_t)(q - p);
+}
+
+/*
+ * The end of the number at p, as libconfig's scanner (longest match)
+ * takes it: hex 0[Xx][0-9A-Fa-f]+, integer [-+]?[0-9]+, either with an
+ * L or LL suffix, or a float.  *isint tells whether it is an integer.
+ */
+static const char *
+number_end(const char *p, int *isint)
+{
+	const char	*q = p, *digits;
+	size_t		 e;
+
+	*isint = 0;
+	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X') &&
+	    isxdigit((unsigned char)q[2])) {
+		for (q += 2; isxdigit((unsigned char)*q); q++)
+			;
+	} else {
+		if (*q == '-' || *q == '+')
+			q++;
+		for (digits = q; isdigit((unsigned char)*q); q++)
+			;
+		if (*q == '.') {
+			for (q++; isdigit((unsigned char)*q); q++)
+				;
+			return q + exponent(q);
+		}
+		if (q > digits && (e = exponent(q)) != 0)
+			return q + e;
+		if (q == digits)
+			return q > p ? q : p + 1;
+	}
+	*isint = 1;
+	if (*q == 'L')
+		q += q[1] == 'L' ? 2 : 1;
+	return q;
+}
+
+static int
+add_lit(struct import *imp, const char *name, size_t namelen, int line,
+    const char *lit, size_t litlen)
+{
+	struct intlit	*v;
+	size_t		 cap;
+
+	if (imp->nlits == imp->litcap) {
+		cap = imp->litcap != 0 ? 2 * imp->litcap : 256;
+		if ((v = realloc(imp->lits, cap * sizeof(*v))) == NULL)
+			return -1;
+		imp->lits = v;
+		imp->litcap = cap;
+	}
+	v = &imp->lits[imp->nlits++];
+	v->name = name;
+	v->namelen = namelen;
+	v->line = line;
+	v->lit = lit;
+	v->litlen = litlen;
+	v->used = 0;
+	return 0;
+}
+
+/*
+ * Collect every "name = integer" of the text, skipping strings and
+ * comments as libconfig's scanner does, with the line of the name (the
+ * line config_setting_source_line() gives).  Refuses a NUL byte (the
+ * text would end there for libconfig) and @include (the included text
+ * is not ours to read back).
+ */
+static int
+scan_ints(struct import *imp, const char *text, size_t len)
+{
+	const char	*p = text, *q, *name = NULL;
+	size_t		 namelen = 0;
+	int		 line = 1, nameline = 0, isint;
+	enum { NONE, NAME, EQUALS } state = NONE;
+
+	if ((q = memchr(text, '\0', len)) != NULL) {
+		for (p = text; p < q; p++)
+			if (*p == '\n')
+				line++;
+		return ctl_errx("%s:%d: a NUL byte: not libconfig text",
+		    imp->file, line);
+	}
+	while (*p != '\0') {
+		if (*p == '\n') {
+			line++;
+			p++;
+		} else if (*p == ' ' || *p == '\t' || *p == '\r' ||
+		    *p == '\f') {
+			p++;
+		} else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			while (*p != '\0' && *p != '\n')
+				p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p != '\0' && strncmp(p, "*/", 2) != 0;
+			    p++)
+				if (*p == '\n')
+					line++;
+			if (*p != '\0')
+				p += 2;
+		} else if (*p == '"') {
+			for (p++; *p != '\0' && *p != '"'; p++) {
+				if (*p == '\\' && (p[1] == '"' ||
+				    p[1] == '\\'))
+					p++;
+				else if (*p == '\n')
+					line++;
+			}
+			if (*p != '\0')
+				p++;
+			state = NONE;
+		} else if (*p == '@') {
+			return ctl_errx("%s:%d: @include is not supported in an import file",
+			    imp->file, line);
+		} else if (isalpha((unsigned char)*p) || *p == '*') {
+			for (q = p + 1; isalnum((unsigned char)*q) ||
+			    *q == '-' || *q == '_' || *q == '*'; q++)
+				;
+			name = p;
+			namelen = (size_t)(q - p);
+			nameline = line;
+			state = NAME;
+			p = q;
+		} else if (*p == '=' || *p == ':') {
+			state = state == NAME ? EQUALS : NONE;
+			p++;
+		} else if (isdigit((unsigned char)*p) || *p == '-' ||
+		    *p == '+' || *p == '.') {
+			q = number_end(p, &isint);
+			if (state == EQUALS && isint && add_lit(imp, name,
+			    namelen, nameline, p, (size_t)(q - p)) == -1)
+				return ctl_errx("out of memory");
+			state = NONE;
+			p = q;
+		} else {
+			state = NONE;
+			p++;
+		}
+	}
+	return CTL_OK;
+}
+
+/*
+ * The literal of integer setting s: the first one not taken yet with its
+ * name on its line.  Settings come in the order of the text, so that is
+ * the right one even when a line holds several of the same name.
+ */
+static const struct intlit *
+find_lit(struct import *imp, const config_setting_t *s)
+{
+	struct intlit	*l;
+	const char	*name = config_setting_name(s);
+	size_t		 len = strlen(name), i, j;
+	int		 line = config_setting_source_line(s);
+
+	for (j = 0; j < imp->nlits; j++) {
+		i = (imp->next + j) % imp->nlits;
+		l = &imp->lits[i];
+		if (!l->used && l->line == line && l->namelen == len &&
+		    memcmp(l->name, name, len) == 0) {
+			l->used = 1;
+			imp->next = i + 1;
+			return l;
+		}
+	}
+	return NULL;
+}
+
+/* A literal's value: 0, or -1 if it is negative or above UINT32_MAX. */
+static int
+lit_value(const struct intlit *l, uint32_t *vp)
+{
+	const char	*p = l->lit, *end = l->lit + l->litlen;
+	uint64_t	 n = 0;
+	unsigned	 base = 10, d;
+	int		 neg = 0;
+
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	for (; p < end && *p != 'L'; p++) {
+		d = isdigit((unsigned char)*p) ? (unsigned)(*p - '0') :
+		    (unsigned)(tolower((unsigned char)*p) - 'a' + 10);
+		if ((n = n * base + d) > UINT32_MAX)
+			return -1;
+	}
+	if (neg && n != 0)
+		return -1;
+	*vp = (uint32_t)n;
+	return 0;
+}
+
+/*
+ * The value of the integer setting s for a BOOL or DWORD, from the text:
+ * libconfig 1.5 wraps a plain integer to 32 bits, so that 4294967296
+ * would read as 0.  What libconfig read must agree with the text, or the
+ * literal found is not the setting's.
+ */
+static int
+import_int(struct import *imp, const char *key, const struct mb_prop *p,
+    const config_setting_t *s, uint32_t *vp)
+{
+	const struct intlit	*l;
+	int			 n, same;
+
+	if ((l = find_lit(imp, s)) == NULL)
+		return imp_err(imp, s, "cannot read the value of %s at '%s' back from the text",
+		    p->name, key);
+	n = l->litlen > 40 ? 40 : (int)l->litlen;
+	if (lit_value(l, vp) == -1 || (p->type == MB_BOOL && *vp > 1)) {
+		if (p->type == MB_BOOL)
+			return imp_err(imp, s, "invalid value %.*s for %s at '%s': expected true, false, 1 or 0",
+			    n, l->lit, p->name, key);
+		return imp_err(imp, s, "value %.*s for %s at '%s' out of range: expected 0 to 4294967295",
+		    n, l->lit, p->name, key);
+	}
+	if (config_setting_type(s) == CONFIG_TYPE_INT)
+		same = (uint32_t)config_setting_get_int(s) == *vp;
+	else
+		same = config_setting_get_int64(s) == (long long)*vp;
+	if (!same)
+		return imp_err(imp, s, "cannot read the value of %s at '%s' back from the text",
+		    p->name, key);
+	return CTL_OK;
 }
 
 /*
@@ -309,6 +710,71 @@ replace_clear(struct import *imp)
 	return rc;
 }
 
+/* Whether canonical key lies outside the file's root. */
+static int
+outside_root(const struct import *imp, const char *key)
+{
+	size_t	rlen = strlen(imp->root);
+
+	return strcmp(imp->root, "/LM") != 0 &&
+	    (strncasecmp(key, imp->root, rlen) != 0 ||
+	    (key[rlen] != '\0' && key[rlen] != '/'));
+}
+
+/*
+ * Moving a binding from one site to another, or swapping two, would
+ * conflict with the old owner until the file reaches it.  So first empty
+ * ServerBindings at every existing key that the file gives ServerBindings
+ * (which drops its entries from the bindings index): a conflict is then
+ * one in the final state.  In the import's transaction, like the rest.
+ * Keys the file gets wrong are left for import_key() to report.
+ */
+static int
+unbind_keys(struct import *imp, const config_setting_t *keys)
+{
+	const struct mb_prop	*sbp = &mb_schema[MB_P_SERVERBINDINGS];
+	const config_setting_t	*k, *ks, *props, *s, *sb;
+	struct mb_value		 v;
+	const char		*detail;
+	char			 key[MB_MAXPATH + 1];
+	int			 i, j, kind, rc;
+
+	for (i = 0; (k = config_setting_get_elem(keys, i)) != NULL; i++) {
+		if (config_setting_type(k) != CONFIG_TYPE_GROUP ||
+		    (ks = config_setting_get_member(k, "key")) == NULL ||
+		    config_setting_type(ks) != CONFIG_TYPE_STRING ||
+		    (props = config_setting_get_member(k, "properties")) ==
+		    NULL || config_setting_type(props) != CONFIG_TYPE_GROUP)
+			continue;
+		sb = NULL;
+		for (j = 0; (s = config_setting_get_elem(props, j)) != NULL;
+		    j++)
+			if (mb_prop_find(config_setting_name(s)) == sbp)
+				sb = s;
+		if (sb == NULL ||
+		    (kind = mb_path_canon(config_setting_get_string(ks),
+		    key)) < 0 || (sbp->kinds & (unsigned)kind) == 0 ||
+		    outside_root(imp, key))
+			continue;
+		if ((rc = mb_prop_get(imp->ctl->mb, key, sbp, &v)) ==
+		    MB_NOTFOUND)
+			continue;
+		if (rc == 0 && v.len == 0)
+			continue;
+		if (rc == 0) {
+			memset(&v, 0, sizeof(v));
+			rc = mb_prop_set(imp->ctl->mb, key, sbp, &v);
+		}
+		if (rc != 0) {
+			detail = mb_errdetail(imp->ctl->mb);
+			return imp_err(imp, sb, "cannot empty %s at '%s': %s",
+			    sbp->name, key, detail[0] != '\0' ? detail :
+			    mb_strerror(rc));
+		}
+	}
+	return CTL_OK;
+}
+
 /* Set the property in setting s at key. */
 static int
 import_prop(struct import *imp, const char *key, const config_setting_t *s)
@@ -318,7 +784,6 @@ import_prop(struct import *imp, const char *key, const config_setting_t *s)
 	struct mb_value		 v;
 	const char		*name = config_setting_name(s), *str;
 	char			*buf = NULL, *argv[1];
-	long long		 n;
 	size_t			 len;
 	int			 i, type = config_setting_type(s), rc;
 
@@ -336,20 +801,21 @@ import_prop(struct import *imp, const char *key, const config_setting_t *s)
 	}
 	switch (p->type) {
 	case MB_BOOL:
-		if (type != CONFIG_TYPE_BOOL)
-			return imp_err(imp, s, "invalid value for %s at '%s': expected true or false",
+		if (type == CONFIG_TYPE_BOOL)
+			v.dword = config_setting_get_bool(s) ? 1 : 0;
+		else if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
+			if (import_int(imp, key, p, s, &v.dword) != CTL_OK)
+				return CTL_FAIL;
+		} else
+			return imp_err(imp, s, "invalid value for %s at '%s': expected true, false, 1 or 0",
 			    p->name, key);
-		v.dword = config_setting_get_bool(s) ? 1 : 0;
 		break;
 	case MB_DWORD:
 		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
 			return imp_err(imp, s, "invalid value for %s at '%s': expected an integer",
 			    p->name, key);
-		n = config_setting_get_int64(s);
-		if (n < 0 || n > UINT32_MAX)
-			return imp_err(imp, s, "invalid value %lld for %s at '%s': expected 0 to 4294967295",
-			    n, p->name, key);
-		v.dword = (uint32_t)n;
+		if (import_int(imp, key, p, s, &v.dword) != CTL_OK)
+			return CTL_FAIL;
 		break;
 	case MB_STRING:
 		if (type != CONFIG_TYPE_STRING)
@@ -403,7 +869,6 @@ import_key(struct import *imp, const config_setting_t *k)
 	const struct mb_prop	*p;
 	const char		*path = NULL, *name;
 	char			 key[MB_MAXPATH + 1], seen[MB_NPROPS];
-	size_t			 rlen;
 	int			 i, rc;
 
 	if (config_setting_type(k) != CONFIG_TYPE_GROUP)
@@ -425,10 +890,7 @@ import_key(struct import *imp, const config_setting_t *k)
 	if ((rc = mb_path_canon(path, key)) < 0)
 		return imp_err(imp, k, "invalid key '%s': %s", path,
 		    mb_strerror(rc));
-	rlen = strlen(imp->root);
-	if (strcmp(imp->root, "/LM") != 0 &&
-	    (strncasecmp(key, imp->root, rlen) != 0 ||
-	    (key[rlen] != '\0' && key[rlen] != '/')))
+	if (outside_root(imp, key))
 		return imp_err(imp, k, "key '%s' is outside the root '%s'", key,
 		    imp->root);
 
@@ -486,6 +948,8 @@ import_all(struct import *imp, const config_setting_t *top, int replace)
 		return imp_err(imp, rs, "cannot empty '%s': %s", imp->root,
 		    name[0] != '\0' ? name : mb_strerror(rc));
 	}
+	if (unbind_keys(imp, keys) != CTL_OK)
+		return CTL_FAIL;
 	for (i = 0; (s = config_setting_get_elem(keys, i)) != NULL; i++)
 		if (import_key(imp, s) != CTL_OK)
 			return CTL_FAIL;
@@ -494,7 +958,8 @@ import_all(struct import *imp, const config_setting_t *top, int replace)
 
 /*
  * import FILE [--replace]: one transaction, so that a bad line, a
- * failure or a kill leaves the metabase as it was.
+ * failure or a kill leaves the metabase as it was.  The whole text is
+ * read first, for libconfig and for scan_ints().
  */
 int
 cmd_import(struct ctl *ctl, int argc, char **argv)
@@ -502,6 +967,8 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	struct import	 imp;
 	config_t	 cfg;
 	const char	*file = NULL;
+	char		*text;
+	size_t		 len;
 	FILE		*fp;
 	int		 i, replace = 0, rc, status;
 
@@ -515,6 +982,7 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	}
 	if (file == NULL)
 		return CTL_USAGE;
+	memset(&imp, 0, sizeof(imp));
 	imp.ctl = ctl;
 	imp.file = file;
 
@@ -523,13 +991,22 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 		imp.file = "<stdin>";
 	} else if ((fp = fopen(file, "r")) == NULL)
 		return ctl_errx("cannot open '%s': %s", file, strerror(errno));
+	text = read_all(fp, &len);
+	rc = errno;
+	if (fp != stdin)
+		fclose(fp);
+	if (text == NULL)
+		return ctl_errx("cannot read '%s': %s", imp.file,
+		    strerror(rc));
+	if ((status = scan_ints(&imp, text, len)) != CTL_OK)
+		goto free_text;
+
 	config_init(&cfg);
-	if (config_read(&cfg, fp) == CONFIG_FALSE) {
+	if (config_read_string(&cfg, text) == CONFIG_FALSE) {
 		status = ctl_errx("%s:%d: %s", imp.file,
 		    config_error_line(&cfg), config_error_text(&cfg));
 		goto destroy;
 	}
-
 	if ((rc = mb_write_begin(ctl->mb)) != 0) {
 		status = ctl_mberr(ctl, rc, "cannot write metabase '%s'",
 		    ctl->dir);
@@ -544,8 +1021,9 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 
  destroy:
 	config_destroy(&cfg);
-	if (fp != stdin)
-		fclose(fp);
+ free_text:
+	free(imp.lits);
+	free(text);
 	return status;
 }
 

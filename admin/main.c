@@ -2,6 +2,7 @@
  * main.c - mbctl(8), the metabase administration tool: parse the global
  * options, find and open the metabase, run one command.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,9 @@
 enum ctl_open {
 	OPEN_NONE,		/* not at all */
 	OPEN_CREATE,		/* created if missing: init */
-	OPEN_RW			/* an existing metabase */
+	OPEN_RW,		/* an existing metabase, to change it */
+	OPEN_RO,		/* an existing metabase, to read it */
+	OPEN_SITE		/* OPEN_RO for site list, else OPEN_RW */
 };
 
 static const struct cmd {
@@ -24,22 +27,30 @@ static const struct cmd {
 	int		(*fn)(struct ctl *, int, char **);
 } cmds[] = {
 	{ "init",	OPEN_CREATE,	cmd_init },
-	{ "get",	OPEN_RW,	cmd_get },
+	{ "get",	OPEN_RO,	cmd_get },
 	{ "set",	OPEN_RW,	cmd_set },
 	{ "delete",	OPEN_RW,	cmd_delete },
-	{ "enum",	OPEN_RW,	cmd_enum },
-	{ "tree",	OPEN_RW,	cmd_tree },
+	{ "enum",	OPEN_RO,	cmd_enum },
+	{ "tree",	OPEN_RO,	cmd_tree },
 	{ "create",	OPEN_RW,	cmd_create },
-	{ "site",	OPEN_RW,	cmd_site },
-	{ "export",	OPEN_RW,	cmd_export },
+	{ "site",	OPEN_SITE,	cmd_site },
+	{ "export",	OPEN_RO,	cmd_export },
 	{ "import",	OPEN_RW,	cmd_import },
-	{ "backup",	OPEN_RW,	cmd_backup },
+	{ "backup",	OPEN_RO,	cmd_backup },
 	{ "restore",	OPEN_RW,	cmd_restore },
 	{ "schema",	OPEN_NONE,	cmd_schema },
 };
 
 static void	usage(void);
-static void	on_sigbus(int);
+static void	on_fault(int);
+static int	catch_faults(const char *);
+
+/* The line on_fault() writes, made before the metabase is opened. */
+static char	*fault_msg;
+static size_t	 fault_len;
+
+/* stderr's buffer: see main(). */
+static char	 errbuf[BUFSIZ];
 
 static void
 usage(void)
@@ -64,33 +75,61 @@ usage(void)
 }
 
 /*
- * LMDB maps the whole file: a data.mdb truncated behind its back raises
- * SIGBUS at the first touch of a page past the end.  Die with a message
- * instead of a core; write(2) and _exit(2) are async-signal-safe.
+ * A damaged data.mdb can make LMDB fault: a page past the end of a
+ * truncated file is SIGBUS, a wild offset or length read from a page is
+ * SIGSEGV, and a broken invariant fails one of its assertions (abort(3),
+ * SIGABRT).  Die with one line instead of a core.  The line was made in
+ * advance: write(2) and _exit(2) are async-signal-safe, and stdio is
+ * not.  _exit() also drops what LMDB printed into stderr's buffer.
  */
 static void
-on_sigbus(int sig)
+on_fault(int sig)
 {
-	static const char msg[] =
-	    "mbctl: metabase is damaged: data file shorter than its pages\n";
 	ssize_t	n;
 
 	(void)sig;
-	n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	n = write(STDERR_FILENO, fault_msg, fault_len);
 	(void)n;
 	_exit(CTL_FAIL);
+}
+
+static int
+catch_faults(const char *dir)
+{
+	static const int	 sigs[] = { SIGBUS, SIGSEGV, SIGABRT };
+	struct sigaction	 sa;
+	size_t			 i;
+
+	if ((fault_msg = ctl_msg("metabase '%s' is damaged", dir)) == NULL) {
+		ctl_errx("out of memory");
+		return -1;
+	}
+	fault_len = strlen(fault_msg);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fault;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct sigaction	 sa;
 	struct ctl		 ctl;
 	const struct cmd	*c = NULL;
-	const char		*mopt = NULL;
+	const char		*mopt = NULL, *detail;
 	char			*dir = NULL;
+	enum ctl_open		 how;
 	size_t			 i;
 	int			 ch, rc, status;
+
+	/*
+	 * Fully buffered, so that what LMDB prints before an assertion
+	 * aborts it stays in the buffer and on_fault() drops it: every
+	 * failure is one line.  ctl_errx() flushes each of our messages.
+	 */
+	setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
 
 	/*
 	 * '+' (a GNU getopt extension; other getopts stop there anyway)
@@ -122,28 +161,38 @@ main(int argc, char *argv[])
 		return CTL_USAGE;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_sigbus;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, NULL);
+	how = c->open;
+	if (how == OPEN_SITE)
+		how = argc >= 2 && strcmp(argv[1], "list") == 0 ?
+		    OPEN_RO : OPEN_RW;
 
 	ctl.dir = NULL;
 	ctl.mb = NULL;
-	if (c->open != OPEN_NONE) {
+	if (how != OPEN_NONE) {
 		if (ctl_metabase_dir(mopt, &dir) == -1)
 			return CTL_FAIL;
 		ctl.dir = dir;
-		rc = mb_open(&ctl.mb, dir,
-		    c->open == OPEN_CREATE ? MB_CREATE : 0);
-		if (rc == MB_NOMETABASE) {
-			ctl_errx("no metabase in '%s'; create one with 'mbctl init'",
-			    dir);
+		if (catch_faults(dir) == -1) {
 			free(dir);
 			return CTL_FAIL;
 		}
+		/*
+		 * The commands that only read open the metabase read-only,
+		 * so that whoever may read data.mdb (and write lock.mdb, as
+		 * every LMDB reader must) can use them.
+		 */
+		rc = mb_open(&ctl.mb, dir, how == OPEN_CREATE ? MB_CREATE :
+		    how == OPEN_RO ? MB_RDONLY : 0);
 		if (rc != 0) {
-			ctl_errx("cannot open metabase '%s': %s", dir,
-			    mb_strerror(rc));
+			detail = mb_errdetail(NULL);
+			if (rc == MB_NOMETABASE)
+				ctl_errx("no metabase in '%s'; create one with 'mbctl init'",
+				    dir);
+			else if (detail != NULL && detail[0] != '\0')
+				ctl_errx("%s", detail);
+			else
+				ctl_errx("cannot open metabase '%s': %s", dir,
+				    mb_strerror(rc));
 			free(dir);
 			return CTL_FAIL;
 		}
@@ -156,10 +205,8 @@ main(int argc, char *argv[])
 	if (ctl.mb != NULL)
 		mb_close(ctl.mb);
 	free(dir);
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		ctl_errx("cannot write output");
-		if (status == CTL_OK)
-			status = CTL_FAIL;
-	}
+	/* A failed command has said why already: one line, no more. */
+	if ((fflush(stdout) == EOF || ferror(stdout)) && status == CTL_OK)
+		status = ctl_errx("cannot write output: %s", strerror(errno));
 	return status;
 }

@@ -2,9 +2,10 @@
  * mbctl.h - the commands of mbctl(8) and the helpers they share.
  *
  * main.c parses the global options, finds the metabase directory, opens
- * the metabase as the command needs and calls one cmd_*() function.  A
- * command prints its own error (one line, "mbctl: ..." on stderr) and
- * returns the exit status: CTL_OK, CTL_FAIL, or CTL_USAGE when main()
+ * the metabase as the command needs (read-only for the commands that only
+ * read) and calls one cmd_*() function.  A command prints its own error
+ * (one line, "mbctl: ..." on stderr, through ctl_errx() or ctl_mberr())
+ * and returns the exit status: CTL_OK, CTL_FAIL, or CTL_USAGE when main()
  * should print the usage.
  */
 #ifndef MBCTL_H
@@ -34,7 +35,7 @@
 
 struct ctl {
 	const char	*dir;		/* metabase directory */
-	struct mb	*mb;		/* open handle; NULL for init, schema */
+	struct mb	*mb;		/* open handle; NULL for schema */
 };
 
 /* cmd_key.c: keys and properties. */
@@ -57,8 +58,16 @@ int	cmd_backup(struct ctl *, int, char **);
 int	cmd_restore(struct ctl *, int, char **);
 
 /* util.c */
-/* Print "mbctl: <message>" on stderr; returns CTL_FAIL. */
+/*
+ * Print "mbctl: <message>" on stderr as one line (control characters in
+ * it escaped) and flush it; returns CTL_FAIL.
+ */
 int	ctl_errx(const char *fmt, ...) CTL_PRINTF(1, 2);
+/*
+ * The same line, newline included, in a buffer the caller frees; NULL
+ * when out of memory.
+ */
+char	*ctl_msg(const char *fmt, ...) CTL_PRINTF(1, 2);
 /*
  * Report a failed mb_*() call: mb_errdetail() when it has something to
  * say, else the message formatted from fmt followed by mb_strerror(rc).

@@ -13,16 +13,81 @@
 #include "metabase.h"
 #include "mbctl.h"
 
+static char	*vmsg(const char *, va_list) CTL_PRINTF(1, 0);
+
+/*
+ * Format "mbctl: <message>\n" into a buffer the caller frees, with every
+ * control character of the message escaped, so that a value or a path
+ * holding a newline still gives one line.  NULL when out of memory.
+ */
+static char *
+vmsg(const char *fmt, va_list ap)
+{
+	static const char	 pre[] = "mbctl: ";
+	va_list			 ap2;
+	char			*raw, *out, *o;
+	const unsigned char	*s;
+	int			 n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0 || (raw = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	vsnprintf(raw, (size_t)n + 1, fmt, ap);
+	/* Each byte becomes at most 4 ("\x1b"). */
+	if ((out = malloc(sizeof(pre) + 4 * (size_t)n + 1)) == NULL) {
+		free(raw);
+		return NULL;
+	}
+	memcpy(out, pre, sizeof(pre) - 1);
+	o = out + sizeof(pre) - 1;
+	for (s = (const unsigned char *)raw; *s != '\0'; s++) {
+		if (*s == '\n')
+			o += sprintf(o, "\\n");
+		else if (*s == '\t')
+			o += sprintf(o, "\\t");
+		else if (*s == '\r')
+			o += sprintf(o, "\\r");
+		else if (*s < 0x20 || *s == 0x7f)
+			o += sprintf(o, "\\x%02x", *s);
+		else
+			*o++ = (char)*s;
+	}
+	*o++ = '\n';
+	*o = '\0';
+	free(raw);
+	return out;
+}
+
+char *
+ctl_msg(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*m;
+
+	va_start(ap, fmt);
+	m = vmsg(fmt, ap);
+	va_end(ap);
+	return m;
+}
+
+/*
+ * stderr is fully buffered (see main()): flush each message at once, as
+ * one write.
+ */
 int
 ctl_errx(const char *fmt, ...)
 {
-	va_list	ap;
+	va_list	 ap;
+	char	*m;
 
-	fputs("mbctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	m = vmsg(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputs(m != NULL ? m : "mbctl: out of memory\n", stderr);
+	fflush(stderr);
+	free(m);
 	return CTL_FAIL;
 }
 
@@ -31,16 +96,23 @@ ctl_mberr(struct ctl *ctl, int rc, const char *fmt, ...)
 {
 	const char	*detail = "";
 	va_list		 ap;
+	char		*m;
+	int		 n;
 
 	if (ctl->mb != NULL)
 		detail = mb_errdetail(ctl->mb);
 	if (detail != NULL && detail[0] != '\0')
 		return ctl_errx("%s", detail);
-	fputs("mbctl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, ": %s\n", mb_strerror(rc));
+	if (n < 0 || (m = malloc((size_t)n + 1)) == NULL)
+		return ctl_errx("out of memory");
+	va_start(ap, fmt);
+	vsnprintf(m, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	ctl_errx("%s: %s", m, mb_strerror(rc));
+	free(m);
 	return CTL_FAIL;
 }
 

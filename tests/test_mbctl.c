@@ -3,6 +3,7 @@
  * default build/mbctl) on a real metabase in a fresh mkdtemp(3)
  * directory per test.
  */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -11,8 +12,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,9 +104,16 @@ sleep_ms(long ms)
 		;
 }
 
-/* Start argv with stdout and stderr to files (NULL: /dev/null). */
+/* What a child does just before exec: drop privileges, set limits. */
+typedef void	(*prep_fn)(void *);
+
+/*
+ * Start argv with stdout and stderr to files (NULL: /dev/null), after
+ * prep(arg) in the child if prep is not NULL.
+ */
 static pid_t
-spawn(char *const argv[], const char *outf, const char *errf)
+spawn_with(char *const argv[], const char *outf, const char *errf,
+    prep_fn prep, void *arg)
 {
 	pid_t	pid;
 	int	fd;
@@ -120,8 +130,16 @@ spawn(char *const argv[], const char *outf, const char *errf)
 	fd = open(errf ? errf : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC,
 	    0644);
 	dup2(fd, 2);
+	if (prep != NULL)
+		prep(arg);
 	execv(argv[0], argv);
 	_exit(127);
+}
+
+static pid_t
+spawn(char *const argv[], const char *outf, const char *errf)
+{
+	return spawn_with(argv, outf, errf, NULL, NULL);
 }
 
 /*
@@ -153,16 +171,16 @@ wait_bounded(pid_t pid)
 	return WEXITSTATUS(status);
 }
 
-/* Run argv to the end; its output in g_out and g_err. */
+/* Run argv to the end, after prep(arg); its output in g_out and g_err. */
 static int
-run(char *const argv[])
+run_with(char *const argv[], prep_fn prep, void *arg)
 {
 	char	outf[PATH_MAX], errf[PATH_MAX];
 	int	st;
 
 	xsnprintf(outf, sizeof(outf), "%s/out.%u", tdir, nspawn);
 	xsnprintf(errf, sizeof(errf), "%s/err.%u", tdir, nspawn++);
-	st = wait_bounded(spawn(argv, outf, errf));
+	st = wait_bounded(spawn_with(argv, outf, errf, prep, arg));
 	cr_assert_neq(st, -1, "%s %s timed out", argv[0], argv[1]);
 	free(g_out);
 	free(g_err);
@@ -171,6 +189,12 @@ run(char *const argv[])
 	unlink(outf);
 	unlink(errf);
 	return st;
+}
+
+static int
+run(char *const argv[])
+{
+	return run_with(argv, NULL, NULL);
 }
 
 /* Build "mbctl [-m dir] args..." from a NULL-terminated list. */
@@ -1172,4 +1196,671 @@ Test(mbctl, schema)
 	cr_assert(strstr(g_out, "(also AllowKeepAlive)") != NULL);
 	cr_assert(strstr(g_out, "\nMaxRequestsPerWorker ") != NULL);
 	cr_assert(strstr(g_out, "\nServerBindings ") != NULL);
+}
+
+/* Regressions from the review of mbctl. */
+
+/* An import of n sites under /LM/W3SVC: keys and props span many pages. */
+static void
+import_sites(int n)
+{
+	char	 file[PATH_MAX], text[256];
+	FILE	*fp;
+	int	 i;
+
+	tpath(file, sizeof(file), "sites.cfg");
+	cr_assert_not_null(fp = fopen(file, "w"));
+	fputs("root = \"/LM/W3SVC\";\nkeys = (\n", fp);
+	for (i = 1; i <= n; i++) {
+		xsnprintf(text, sizeof(text),
+		    "%s{ key = \"/LM/W3SVC/%d\"; properties = { ServerComment = \"site %d with a longer name\"; }; }\n",
+		    i > 1 ? "," : "", i, i);
+		fputs(text, fp);
+	}
+	fputs(");\n", fp);
+	cr_assert_eq(fclose(fp), 0);
+	ok("import", file, NULL);
+}
+
+/*
+ * data.mdb, whole in memory, to damage it the way LMDB does not expect.
+ * LMDB's layout on a 64-bit host: each page starts with pgno (8 bytes),
+ * pad, flags, lower, upper (2 each); a meta page then holds magic,
+ * version, address, mapsize (4, 4, 8, 8), the free and main MDB_db (48
+ * bytes each: pad (the page size in the free one), flags, depth, four
+ * counts, root), last_pg and txnid.  A leaf node is lo, hi, flags, ksize
+ * (2 each), the key, then the data; a named database's data is its
+ * MDB_db.
+ */
+#define PG_HDRSZ	16
+#define PG_FLAGS	10
+#define PG_LOWER	12
+#define P_BRANCH	0x01
+#define P_LEAF		0x02
+#define P_LEAF2		0x20
+#define META_PSIZE	(PG_HDRSZ + 24)
+#define META_MAINROOT	(PG_HDRSZ + 24 + 48 + 40)
+#define META_TXNID	(PG_HDRSZ + 24 + 96 + 8)
+
+struct mdbfile {
+	char		 path[PATH_MAX];
+	unsigned char	*b;
+	size_t		 len, psize, npages;
+};
+
+static uint64_t
+get_u64(const unsigned char *p)
+{
+	uint64_t	v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint16_t
+get_u16(const unsigned char *p)
+{
+	uint16_t	v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void
+put_u16(unsigned char *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static void
+mdb_load(struct mdbfile *f)
+{
+	struct stat	 st;
+	uint32_t	 psize;
+	int		 fd;
+
+	tpath(f->path, sizeof(f->path), "mb/data.mdb");
+	cr_assert_neq(fd = open(f->path, O_RDONLY), -1);
+	cr_assert_eq(fstat(fd, &st), 0);
+	f->len = (size_t)st.st_size;
+	cr_assert_not_null(f->b = malloc(f->len));
+	cr_assert_eq(read(fd, f->b, f->len), (ssize_t)f->len);
+	close(fd);
+	memcpy(&psize, f->b + META_PSIZE, sizeof(psize));
+	cr_assert(psize >= 512 && psize <= 65536, "page size %u", psize);
+	f->psize = psize;
+	f->npages = f->len / psize;
+}
+
+static void
+mdb_save(struct mdbfile *f)
+{
+	int	fd;
+
+	cr_assert_neq(fd = open(f->path, O_WRONLY), -1);
+	cr_assert_eq(write(fd, f->b, f->len), (ssize_t)f->len);
+	close(fd);
+	free(f->b);
+	f->b = NULL;
+}
+
+/* Page pg if it holds a page of that number with exactly these flags. */
+static unsigned char *
+mdb_page(struct mdbfile *f, size_t pg, uint16_t flags)
+{
+	unsigned char	*p = f->b + pg * f->psize;
+
+	if (get_u64(p) != pg || get_u16(p + PG_FLAGS) != flags)
+		return NULL;
+	return p;
+}
+
+/* Every failure of a damaged metabase: this one line, exit status 1. */
+static void
+assert_damaged(const char *cmd, const char *arg, const char *arg2)
+{
+	char	want[PATH_MAX + 64];
+	int	st;
+
+	xsnprintf(want, sizeof(want), "mbctl: metabase '%s' is damaged\n",
+	    mbdir);
+	st = mbctl(cmd, arg, arg2, NULL);
+	cr_assert_eq(st, 1, "%s %s: exit %d (128 + signal?), stderr '%s'",
+	    cmd, arg ? arg : "", st, g_err);
+	cr_assert_str_eq(g_err, want, "%s: stderr '%s'", cmd, g_err);
+}
+
+/*
+ * A branch page claiming one key fails an assertion in LMDB, which
+ * prints it and calls abort(): SIGABRT, caught, and one line.
+ */
+Test(mbctl, damaged_page_fails_lmdb_assertion)
+{
+	struct mdbfile	 f;
+	unsigned char	*p;
+	size_t		 pg;
+	int		 n = 0;
+
+	import_sites(300);
+	mdb_load(&f);
+	for (pg = 2; pg < f.npages; pg++) {
+		if ((p = mdb_page(&f, pg, P_BRANCH)) != NULL) {
+			put_u16(p + PG_LOWER, PG_HDRSZ + 2);
+			n++;
+		}
+	}
+	cr_assert_gt(n, 0, "no branch page to damage");
+	mdb_save(&f);
+
+	assert_damaged("get", "W3SVC/250/ServerComment", NULL);
+	assert_damaged("export", NULL, NULL);
+	assert_damaged("site", "list", NULL);
+	assert_damaged("set", "W3SVC/250/ServerComment", "x");
+}
+
+/*
+ * Leaf pages turned into LEAF2 pages whose key size (the pad of each
+ * named database's MDB_db) is 4 GiB: LMDB reads keys terabytes past its
+ * map, SIGSEGV, caught, and one line.
+ */
+Test(mbctl, damaged_page_faults_in_lmdb)
+{
+	struct mdbfile	 f;
+	unsigned char	*p, *node;
+	uint64_t	 t0, t1, root;
+	uint32_t	 huge = 0xffffffffu;
+	size_t		 pg, nkeys, k;
+	int		 n = 0;
+
+	mdb_load(&f);
+	t0 = get_u64(f.b + META_TXNID);
+	t1 = get_u64(f.b + f.psize + META_TXNID);
+	root = get_u64(f.b + (t1 > t0 ? f.psize : 0) + META_MAINROOT);
+	cr_assert_lt(root, f.npages);
+	cr_assert_not_null(p = mdb_page(&f, root, P_LEAF),
+	    "main database root %zu is no leaf", (size_t)root);
+	nkeys = (get_u16(p + PG_LOWER) - PG_HDRSZ) / 2;
+	cr_assert_eq(nkeys, 4, "expected 4 named databases");
+	for (k = 0; k < nkeys; k++) {
+		node = p + get_u16(p + PG_HDRSZ + 2 * k);
+		/* After lo, hi, flags, ksize and the name: MDB_db. */
+		memcpy(node + 8 + get_u16(node + 6), &huge, sizeof(huge));
+	}
+	for (pg = 2; pg < f.npages; pg++) {
+		if (pg != root && (p = mdb_page(&f, pg, P_LEAF)) != NULL) {
+			put_u16(p + PG_FLAGS, P_LEAF | P_LEAF2);
+			put_u16(p + PG_LOWER, 0xfff0);
+			n++;
+		}
+	}
+	cr_assert_gt(n, 0, "no leaf page to damage");
+	mdb_save(&f);
+
+	assert_damaged("get", "W3SVC/ConnectionTimeout", NULL);
+	assert_damaged("export", NULL, NULL);
+	assert_damaged("site", "list", NULL);
+	assert_damaged("set", "W3SVC/ConnectionTimeout", "60");
+}
+
+/* libconfig 1.5 wraps plain integers to 32 bits: import must not. */
+Test(mbctl, import_large_dword_literals)
+{
+	char	file[PATH_MAX], want[PATH_MAX + 16];
+
+	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	    "--path", "/srv/one", NULL);
+	ok("site", "create", "--name", "two", "--binding", ":8081:",
+	    "--path", "/srv/two", NULL);
+	tpath(file, sizeof(file), "big.cfg");
+	spew(file, "keys = (\n"
+	    "{ key = \"/LM/W3SVC\"; properties = {\n"
+	    "\tMaxRequestEntityAllowed = 4294967295;\n"
+	    "\tMaxConnections = 0xFFFFFFFF;\n"
+	    "}; },\n"
+	    /* The same name twice on a line, and in a string and a comment. */
+	    "{ key = \"/LM/W3SVC/1\"; properties = { ServerComment = \"MaxConnections = 1;\"; /* MaxConnections = 2; */ MaxConnections = 2147483648; }; }, { key = \"/LM/W3SVC/2\"; properties = { MaxConnections = 7; }; }\n"
+	    ");\n");
+	ok("import", file, NULL);
+	ok("get", "W3SVC/MaxRequestEntityAllowed", NULL);
+	cr_assert_str_eq(g_out, "4294967295\n");
+	ok("get", "W3SVC/MaxConnections", NULL);
+	cr_assert_str_eq(g_out, "4294967295\n");
+	ok("get", "W3SVC/1/MaxConnections", NULL);
+	cr_assert_str_eq(g_out, "2147483648\n");
+	ok("get", "W3SVC/2/MaxConnections", NULL);
+	cr_assert_str_eq(g_out, "7\n");
+	ok("get", "W3SVC/1/ServerComment", NULL);
+	cr_assert_str_eq(g_out, "MaxConnections = 1;\n");
+
+	/* Above 4294967295, in any spelling: refused, naming the line. */
+	xsnprintf(want, sizeof(want), "%s:3:", file);
+	spew(file, "keys = ( { key = \"/LM/W3SVC\"; properties = {\n"
+	    "\tConnectionTimeout = 60;\n"
+	    "\tMaxRequestEntityAllowed = 4294967296;\n"
+	    "}; } );\n");
+	bad(want, "import", file, NULL);
+	cr_assert(strstr(g_err, "out of range") != NULL, "%s", g_err);
+	spew(file, "keys = ( { key = \"/LM/W3SVC\"; properties = {\n\n"
+	    "\tMaxConnections = 0x100000000;\n}; } );\n");
+	bad(want, "import", file, NULL);
+	cr_assert(strstr(g_err, "out of range") != NULL, "%s", g_err);
+	spew(file, "keys = ( { key = \"/LM/W3SVC\"; properties = {\n\n"
+	    "\tMaxConnections = 4294967296L;\n}; } );\n");
+	bad(want, "import", file, NULL);
+	cr_assert(strstr(g_err, "out of range") != NULL, "%s", g_err);
+	/* Which libconfig wraps to 1. */
+	spew(file, "keys = ( { key = \"/LM/W3SVC\"; properties = {\n\n"
+	    "\tMaxConnections = -4294967295;\n}; } );\n");
+	bad(want, "import", file, NULL);
+	cr_assert(strstr(g_err, "out of range") != NULL, "%s", g_err);
+}
+
+/* Sites 1 and 2 trade bindings, or one moves, in a single import. */
+Test(mbctl, import_moves_and_swaps_bindings)
+{
+	char	file[PATH_MAX];
+
+	ok("site", "create", "--name", "a", "--binding", ":80:a.test",
+	    "--path", "/srv/a", NULL);
+	ok("site", "create", "--name", "b", "--binding", ":80:b.test",
+	    "--path", "/srv/b", NULL);
+	tpath(file, sizeof(file), "swap.cfg");
+	spew(file, "root = \"/LM/W3SVC\";\nkeys = (\n"
+	    "{ key = \"/LM/W3SVC/1\"; properties = { ServerBindings = [ \":80:b.test\" ]; }; },\n"
+	    "{ key = \"/LM/W3SVC/2\"; properties = { ServerBindings = [ \":80:a.test\" ]; }; }\n"
+	    ");\n");
+	ok("import", file, NULL);
+	ok("site", "list", NULL);
+	cr_assert_str_eq(g_out,
+	    "1\ta\tstarted\t:80:b.test\t/srv/a\n"
+	    "2\tb\tstarted\t:80:a.test\t/srv/b\n");
+	/* The index follows: each binding now belongs to the other site. */
+	bad("site 2", "site", "create", "--name", "x", "--binding",
+	    ":80:a.test", "--path", "/srv/x", NULL);
+	bad("site 1", "site", "create", "--name", "x", "--binding",
+	    ":80:b.test", "--path", "/srv/x", NULL);
+
+	/* Moved to a site given first, from one given after it. */
+	spew(file, "keys = (\n"
+	    "{ key = \"/LM/W3SVC/3\"; properties = { ServerBindings = [ \":80:b.test\" ]; }; },\n"
+	    "{ key = \"/LM/W3SVC/1\"; properties = { ServerBindings = [ \":80:c.test\" ]; }; }\n"
+	    ");\n");
+	ok("import", file, NULL);
+	ok("get", "W3SVC/3/ServerBindings", NULL);
+	cr_assert_str_eq(g_out, ":80:b.test\n");
+	ok("get", "W3SVC/1/ServerBindings", NULL);
+	cr_assert_str_eq(g_out, ":80:c.test\n");
+
+	/* A conflict in the final state is still one. */
+	spew(file, "keys = (\n"
+	    "{ key = \"/LM/W3SVC/4\"; properties = { ServerBindings = [ \":80:a.test\" ]; }; },\n"
+	    "{ key = \"/LM/W3SVC/1\"; properties = { ServerBindings = [ \":80:d.test\" ]; }; }\n"
+	    ");\n");
+	bad("site 2", "import", file, NULL);
+	spew(file, "keys = (\n"
+	    "{ key = \"/LM/W3SVC/1\"; properties = { ServerBindings = [ \":80:b.test\" ]; }; },\n"
+	    "{ key = \"/LM/W3SVC/3\"; properties = { ServerComment = \"keeps b\"; }; }\n"
+	    ");\n");
+	bad("site 3", "import", file, NULL);
+}
+
+/* BOOL as the integers 0 and 1, as mbctl set takes them. */
+Test(mbctl, import_bool_integers)
+{
+	char	file[PATH_MAX];
+
+	ok("site", "create", "--name", "a", "--binding", ":80:",
+	    "--path", "/srv/a", NULL);
+	tpath(file, sizeof(file), "bool.cfg");
+	spew(file, "keys = (\n"
+	    "{ key = \"/LM/W3SVC\"; properties = { AllowKeepAlives = 0; LegacyKeepAlives = 1; }; },\n"
+	    "{ key = \"/LM/W3SVC/1\"; properties = { AllowKeepAlives = 1; }; }\n"
+	    ");\n");
+	ok("import", file, NULL);
+	ok("get", "W3SVC/AllowKeepAlives", NULL);
+	cr_assert_str_eq(g_out, "FALSE\n");
+	ok("get", "W3SVC/LegacyKeepAlives", NULL);
+	cr_assert_str_eq(g_out, "TRUE\n");
+	ok("get", "W3SVC/1/AllowKeepAlives", NULL);
+	cr_assert_str_eq(g_out, "TRUE\n");
+
+	spew(file, "keys = ( { key = \"/LM/W3SVC\"; properties = {\n"
+	    "AllowKeepAlives = 2; }; } );\n");
+	bad("true, false, 1 or 0", "import", file, NULL);
+	cr_assert(strstr(g_err, ":2:") != NULL, "%s", g_err);
+	/* Which libconfig wraps to 1. */
+	spew(file, "keys = ( { key = \"/LM/W3SVC\"; properties = {\n"
+	    "AllowKeepAlives = 4294967297; }; } );\n");
+	bad("AllowKeepAlives", "import", file, NULL);
+	spew(file, "keys = ( { key = \"/LM/W3SVC\"; properties = {\n"
+	    "AllowKeepAlives = 1.0; }; } );\n");
+	bad("AllowKeepAlives", "import", file, NULL);
+}
+
+/* export checks the key before it touches the file. */
+Test(mbctl, export_bad_key_keeps_file)
+{
+	char	 file[PATH_MAX], *s;
+
+	tpath(file, sizeof(file), "precious.cfg");
+	spew(file, "precious\n");
+	bad("/LM/W3SVC/77", "export", "W3SVC/77", file, NULL);
+	s = slurp(file);
+	cr_assert_str_eq(s, "precious\n");
+	free(s);
+	tpath(file, sizeof(file), "new.cfg");
+	bad("/LM/W3SVC/77", "export", "W3SVC/77", file, NULL);
+	cr_assert_eq(access(file, F_OK), -1);
+}
+
+static void
+limit_fsize(void *arg)
+{
+	struct rlimit	rl;
+
+	rl.rlim_cur = rl.rlim_max = *(rlim_t *)arg;
+	signal(SIGXFSZ, SIG_IGN);
+	setrlimit(RLIMIT_FSIZE, &rl);
+}
+
+/* Names in tdir starting with prefix. */
+static int
+count_named(const char *prefix)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	cr_assert_not_null(d = opendir(tdir));
+	while ((e = readdir(d)) != NULL)
+		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* A write that fails halfway leaves the old file, and no other. */
+Test(mbctl, export_failure_keeps_file)
+{
+	struct stat	 st;
+	char		 file[PATH_MAX], *argv[MAXARGS], *s, *all;
+	rlim_t		 lim = 1024;
+	int		 st_;
+
+	tpath(file, sizeof(file), "precious.cfg");
+	spew(file, "precious\n");
+	cr_assert_eq(chmod(file, 0640), 0);
+	argv[0] = mbctl_bin;
+	argv[1] = (char *)"-m";
+	argv[2] = mbdir;
+	argv[3] = (char *)"export";
+	argv[4] = file;
+	argv[5] = NULL;
+	/* /LM with its MimeMap is several KiB: more than the limit. */
+	st_ = run_with(argv, limit_fsize, &lim);
+	assert_one_error(st_, "precious.cfg");
+	cr_assert_eq(st_, 1);
+	s = slurp(file);
+	cr_assert_str_eq(s, "precious\n");
+	free(s);
+	cr_assert_eq(count_named(".mbctl"), 0, "a temporary file is left");
+
+	/* Without the limit it is replaced, keeping its mode. */
+	ok("export", file, NULL);
+	all = export_of(mbdir);
+	s = slurp(file);
+	cr_assert_str_eq(s, all);
+	free(s);
+	free(all);
+	cr_assert_eq(stat(file, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0640, "mode %o", st.st_mode & 07777);
+	cr_assert_eq(count_named(".mbctl"), 0, "a temporary file is left");
+}
+
+/*
+ * A path that is no regular file is written in place: a symbolic link is
+ * never removed (before, a failed write unlinked the path it was given),
+ * a FIFO stays a FIFO, and /dev/stdout reaches the standard output.
+ */
+Test(mbctl, export_to_non_regular_files)
+{
+	struct stat	 st;
+	char		 lnk[PATH_MAX], fifo[PATH_MAX], got[PATH_MAX], buf[64];
+	char		*s, *want;
+	ssize_t		 n;
+	pid_t		 reader;
+	int		 fd, out, status;
+
+	tpath(lnk, sizeof(lnk), "full.lnk");
+	cr_assert_eq(symlink("/dev/full", lnk), 0);
+	cr_assert_eq(mbctl("export", lnk, NULL), 1);
+	assert_one_error(1, "full.lnk");
+	cr_assert_eq(lstat(lnk, &st), 0, "%s is gone", lnk);
+	cr_assert(S_ISLNK(st.st_mode));
+	cr_assert_eq(stat("/dev/full", &st), 0);
+	cr_assert(S_ISCHR(st.st_mode));
+
+	want = export_of(mbdir);
+	ok("export", "/dev/stdout", NULL);
+	cr_assert_str_eq(g_out, want);
+
+	tpath(fifo, sizeof(fifo), "fifo");
+	tpath(got, sizeof(got), "fifo.out");
+	cr_assert_eq(mkfifo(fifo, 0600), 0);
+	reader = fork();
+	cr_assert_neq(reader, -1);
+	if (reader == 0) {
+		if ((fd = open(fifo, O_RDONLY)) == -1 ||
+		    (out = open(got, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1)
+			_exit(1);
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			if (write(out, buf, (size_t)n) != n)
+				_exit(1);
+		_exit(n == 0 ? 0 : 1);
+	}
+	status = mbctl("export", fifo, NULL);
+	if (status != 0)
+		kill(reader, SIGKILL);
+	cr_assert_eq(status, 0, "export to a FIFO: %s", g_err);
+	cr_assert_eq(wait_bounded(reader), 0);
+	s = slurp(got);
+	cr_assert_str_eq(s, want);
+	free(s);
+	cr_assert_eq(lstat(fifo, &st), 0);
+	cr_assert(S_ISFIFO(st.st_mode), "the FIFO was replaced");
+	free(want);
+}
+
+static void
+become(void *arg)
+{
+	const uid_t	*ids = arg;
+
+	if (setgid((gid_t)ids[1]) == -1 || setuid(ids[0]) == -1)
+		_exit(126);
+}
+
+/*
+ * The reading commands open the metabase read-only: a user who may read
+ * data.mdb (and write lock.mdb, as every LMDB reader must) can use them.
+ * As root, the test runs them as nobody; otherwise data.mdb is made
+ * read-only.
+ */
+Test(mbctl, readers_need_no_write_access)
+{
+	static const char *const reads[][3] = {
+		{ "get", "W3SVC/1/ServerComment", NULL },
+		{ "enum", "W3SVC/1", NULL },
+		{ "tree", NULL, NULL },
+		{ "site", "list", NULL },
+		{ "export", NULL, NULL },
+		{ "export", "W3SVC/1", NULL },
+	};
+	struct passwd	*pw;
+	char		 path[PATH_MAX], pub[PATH_MAX], bak[PATH_MAX];
+	char		*argv[MAXARGS], *before, *s;
+	uid_t		 ids[2] = { 0, 0 };
+	size_t		 i, j;
+	int		 st, asroot = geteuid() == 0;
+
+	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	    "--path", "/srv/one", NULL);
+	before = export_of(mbdir);
+	tpath(pub, sizeof(pub), "pub");
+	cr_assert_eq(mkdir(pub, 0777), 0);
+	cr_assert_eq(chmod(pub, 0777), 0);
+	if (asroot) {
+		pw = getpwnam("nobody");
+		ids[0] = pw != NULL ? pw->pw_uid : 65534;
+		ids[1] = pw != NULL ? (uid_t)pw->pw_gid : 65534;
+		cr_assert_eq(chmod(tdir, 0755), 0);
+		cr_assert_eq(chmod(mbdir, 0755), 0);
+		tpath(path, sizeof(path), "mb/data.mdb");
+		cr_assert_eq(chmod(path, 0644), 0);
+		tpath(path, sizeof(path), "mb/lock.mdb");
+		cr_assert_eq(chmod(path, 0666), 0);
+	} else {
+		tpath(path, sizeof(path), "mb/data.mdb");
+		cr_assert_eq(chmod(path, 0444), 0);
+	}
+
+	for (i = 0; i < sizeof(reads) / sizeof(reads[0]); i++) {
+		argv[0] = mbctl_bin;
+		argv[1] = (char *)"-m";
+		argv[2] = mbdir;
+		for (j = 0; j < 3 && reads[i][j] != NULL; j++)
+			argv[3 + j] = (char *)reads[i][j];
+		argv[3 + j] = NULL;
+		st = run_with(argv, asroot ? become : NULL, ids);
+		cr_assert_eq(st, 0, "%s as a reader: exit %d: %s", reads[i][0],
+		    st, g_err);
+		cr_assert_str_empty(g_err);
+		if (reads[i][1] == NULL && strcmp(reads[i][0], "export") == 0)
+			cr_assert_str_eq(g_out, before);
+	}
+	xsnprintf(bak, sizeof(bak), "%s/backup.mdb", pub);
+	argv[3] = (char *)"backup";
+	argv[4] = bak;
+	argv[5] = NULL;
+	st = run_with(argv, asroot ? become : NULL, ids);
+	cr_assert_eq(st, 0, "backup as a reader: exit %d: %s", st, g_err);
+	xsnprintf(path, sizeof(path), "%s/site1.cfg", pub);
+	argv[3] = (char *)"export";
+	argv[4] = (char *)"W3SVC/1";
+	argv[5] = path;
+	argv[6] = NULL;
+	st = run_with(argv, asroot ? become : NULL, ids);
+	cr_assert_eq(st, 0, "export to a file as a reader: exit %d: %s", st,
+	    g_err);
+
+	/* Writing still needs write access, and says so in one line. */
+	argv[3] = (char *)"set";
+	argv[4] = (char *)"W3SVC/1/ServerComment";
+	argv[5] = (char *)"changed";
+	argv[6] = NULL;
+	st = run_with(argv, asroot ? become : NULL, ids);
+	assert_one_error(st, NULL);
+	s = export_of(mbdir);
+	cr_assert_str_eq(s, before);
+	free(s);
+	free(before);
+}
+
+/* Every runtime error is one line, whatever the values hold. */
+Test(mbctl, errors_are_one_line)
+{
+	char	file[PATH_MAX];
+
+	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	    "--path", "/srv/one", NULL);
+	bad("x\\ny", "set", "W3SVC/1/ServerBindings", "x\ny", NULL);
+	bad("Fo\\no", "get", "W3SVC/Fo\no", NULL);
+	bad("unknown", "set", "W3SVC/1/ROOT/Fo\no", "1", NULL);
+	bad("W3SVC/\\n1", "enum", "W3SVC/\n1", NULL);
+	bad("no\\nkey", "export", "W3SVC/no\nkey", NULL);
+	tpath(file, sizeof(file), "nl.cfg");
+	spew(file, "keys = ( { key = \"/LM/W3SVC/1/ROOT/a\\nb\"; properties = { Path = \"rel\\native\"; }; } );\n");
+	bad("nl.cfg:1:", "import", file, NULL);
+}
+
+/*
+ * The library's part of the review: these pass once metabase/ has the
+ * fixes (backup through a temporary file, canonical bindings, strict
+ * DWORD syntax).
+ */
+
+Test(mbctl, backup_refuses_own_data_file)
+{
+	char	 data[PATH_MAX], *before, *after;
+
+	populate();
+	before = export_of(mbdir);
+	tpath(data, sizeof(data), "mb/data.mdb");
+	cr_assert_eq(mbctl("backup", data, NULL), 1);
+	assert_one_error(1, NULL);
+	after = export_of(mbdir);
+	cr_assert_str_eq(before, after);
+	ok("set", "W3SVC/ConnectionTimeout", "77", NULL);
+	ok("get", "W3SVC/ConnectionTimeout", NULL);
+	cr_assert_str_eq(g_out, "77\n");
+	free(before);
+	free(after);
+}
+
+Test(mbctl, backup_file_mode_and_failures)
+{
+	struct stat	 st;
+	char		 bak[PATH_MAX], lnk[PATH_MAX], *a, *b;
+
+	populate();
+	a = export_of(mbdir);
+	tpath(bak, sizeof(bak), "backup.mdb");
+	spew(bak, "old\n");
+	cr_assert_eq(chmod(bak, 0644), 0);
+	ok("backup", bak, NULL);
+	cr_assert_eq(stat(bak, &st), 0);
+	cr_assert_eq(st.st_mode & 07777, 0600, "mode %o", st.st_mode & 07777);
+	cr_assert_eq(count_named("backup.mdb."), 0, "a temporary file is left");
+
+	/* A failed backup leaves the path it was given alone. */
+	tpath(lnk, sizeof(lnk), "full.lnk");
+	cr_assert_eq(symlink("/dev/full", lnk), 0);
+	cr_assert_eq(mbctl("backup", lnk, NULL), 1);
+	assert_one_error(1, NULL);
+	cr_assert_eq(lstat(lnk, &st), 0, "%s is gone", lnk);
+	cr_assert(S_ISLNK(st.st_mode));
+
+	ok("site", "delete", "1", NULL);
+	ok("restore", bak, NULL);
+	b = export_of(mbdir);
+	cr_assert_str_eq(a, b);
+	free(a);
+	free(b);
+}
+
+Test(mbctl, bindings_compare_canonical)
+{
+	ok("site", "create", "--name", "one", "--binding", ":80:a.test",
+	    "--path", "/srv/one", NULL);
+	bad("X.TEST", "site", "create", "--name", "dup", "--binding",
+	    ":80:x.test", "--binding", ":80:X.TEST", "--path", "/srv/dup",
+	    NULL);
+	bad("A.TEST", "site", "create", "--name", "two", "--binding",
+	    ":80:A.TEST", "--path", "/srv/two", NULL);
+	bad("080", "site", "create", "--name", "two", "--binding",
+	    ":080:b.test", "--path", "/srv/two", NULL);
+	bad("080", "set", "W3SVC/1/ServerBindings", ":080:", NULL);
+}
+
+Test(mbctl, dword_syntax_strict)
+{
+	ok("site", "create", "--name", "one", "--binding", ":80:",
+	    "--path", "/srv/one", NULL);
+	bad("0x0x10", "set", "W3SVC/ConnectionTimeout", "0x0x10", NULL);
+	bad("AccessRead|", "set", "W3SVC/1/ROOT/AccessFlags", "AccessRead|",
+	    NULL);
+	ok("set", "W3SVC/1/ROOT/AccessFlags", "AccessRead|AccessScript",
+	    NULL);
+	ok("get", "W3SVC/1/ROOT/AccessFlags", NULL);
+	cr_assert_str_eq(g_out, "513\n");
 }
