@@ -174,6 +174,14 @@
  * rather than spinning on a listening socket that stays readable.
  */
 #define WORKER_GIVEWAY_BACKOFF_MS 50
+/*
+ * Giving an idle kept-alive connection up for a waiting client: after the
+ * half-close, how long to drain what the client may have sent just then
+ * (a round trip on a local network, and then some).  Short: the waiting
+ * client wants this worker, and a client that reads our FIN closes at
+ * once anyway; one that never reads costs this much.
+ */
+#define WORKER_GIVEWAY_DRAIN_MS	20
 
 /*
  * The small-file cache (filecache.c), per worker.  A file up to

@@ -314,7 +314,7 @@ nudge_oldest_keepalive(void)
 /*
  * Between requests: wait for the next one on a kept-alive connection for
  * up to its ConnectionTimeout.  Returns 1 when bytes have come, 0 to
- * close (timeout, end of file, stop, or giving way to a waiting client).
+ * close (timeout, end of file, stop), -1 to give way to a waiting client.
  *
  * The wait is a blocking recv(2) with a one-second SO_RCVTIMEO, so that a
  * busy connection costs one syscall a request; each second the worker
@@ -397,17 +397,18 @@ wait_next(struct conn *c, uint32_t site)
 				return 1;
 			}
 			log_debug("giving way to a waiting connection");
-			return 0;
+			return -1;
 		}
 		/* Not our turn: let the oldest go first. */
 		ms_sleep_poll(c->fd, WORKER_GIVEWAY_BACKOFF_MS);
 	}
 }
 
-/* Half-close, read what the client still sends, then close: a close with
- * unread data would reset the connection and destroy the response. */
+/* Half-close, read what the client still sends for up to ms, then close:
+ * a close with unread data would reset the connection and destroy the
+ * response. */
 static void
-linger_close(struct conn *c)
+linger_close(struct conn *c, uint64_t ms)
 {
 	struct timespec	 t0;
 	struct pollfd	 p;
@@ -417,10 +418,10 @@ linger_close(struct conn *c)
 	if (c->broken || shutdown(c->fd, SHUT_WR) == -1)
 		goto out;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while ((el = elapsed_ms(&t0)) < WORKER_LINGER_MS) {
+	while ((el = elapsed_ms(&t0)) < ms) {
 		p.fd = c->fd;
 		p.events = POLLIN;
-		n = poll(&p, 1, (int)(WORKER_LINGER_MS - el));
+		n = poll(&p, 1, (int)(ms - el));
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -1280,9 +1281,11 @@ serve_connection(struct conn *c)
 				got = read_more(c, &t0,
 				    (uint64_t)c->hdr_timeout * 1000);
 			} else {
-				if (!wait_next(c, ri.site))
+				got = wait_next(c, ri.site);
+				if (got == 0)
 					goto close;
-				got = 1;
+				if (got == -1)
+					goto give_way;
 				clock_gettime(CLOCK_MONOTONIC, &t0);
 			}
 			if (got == 0)
@@ -1329,11 +1332,17 @@ serve_connection(struct conn *c)
 	}
  done:
 	if (next == NEXT_LINGER || c->rend > c->rstart) {
-		linger_close(c);
+		linger_close(c, WORKER_LINGER_MS);
 		return;
 	}
  close:
 	close(c->fd);
+	return;
+
+ give_way:
+	/* A client sending its next request just now gets our FIN and
+	 * retries, not a reset. */
+	linger_close(c, WORKER_GIVEWAY_DRAIN_MS);
 }
 
 /*
