@@ -74,23 +74,15 @@ ab_rps() {
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-printf '%-22s %12s %12s %8s\n' case mbhttpd nginx ratio
-for c in "612.html keep-alive" "612.html close" "4k.html keep-alive" "4k.html close" "64k.html close"; do
-	set -- $c
-	file=$1
-	mode=$2
-	hdr=""
-	[ "$mode" = close ] && hdr="Connection: close"
+# compare LABEL TOOL PATH [ARGS...]: TOOL (wrk_rps or ab_rps) against
+# both servers, interleaved, $runs times; print the medians and the ratio.
+compare() {
+	label=$1; tool=$2; path=$3; shift 3
 	: > "$tmp/m"; : > "$tmp/n"
 	i=0
 	while [ $i -lt "$runs" ]; do
-		if [ -n "$hdr" ]; then
-			wrk_rps "http://127.0.0.1:$mport/$file" -H "$hdr" >> "$tmp/m"
-			[ $have_nginx = 1 ] && wrk_rps "http://127.0.0.1:$nport/$file" -H "$hdr" >> "$tmp/n"
-		else
-			wrk_rps "http://127.0.0.1:$mport/$file" >> "$tmp/m"
-			[ $have_nginx = 1 ] && wrk_rps "http://127.0.0.1:$nport/$file" >> "$tmp/n"
-		fi
+		$tool "http://127.0.0.1:$mport/$path" "$@" >> "$tmp/m"
+		[ $have_nginx = 1 ] && $tool "http://127.0.0.1:$nport/$path" "$@" >> "$tmp/n"
 		i=$((i + 1))
 	done
 	m=$(median < "$tmp/m")
@@ -100,24 +92,16 @@ for c in "612.html keep-alive" "612.html close" "4k.html keep-alive" "4k.html cl
 		n=$(median < "$tmp/n")
 		r=$(awk -v a="$m" -v b="$n" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
 	fi
-	printf '%-22s %12s %12s %8s\n' "$file $mode" "$m" "$n" "$r"
+	printf '%-22s %12s %12s %8s\n' "$label" "$m" "$n" "$r"
+}
+
+printf '%-22s %12s %12s %8s\n' case mbhttpd nginx ratio
+for f in 612.html 4k.html; do
+	compare "$f keep-alive" wrk_rps "$f"
+	compare "$f close" wrk_rps "$f" -H "Connection: close"
 done
+compare "64k.html close" wrk_rps 64k.html -H "Connection: close"
 if command -v ab >/dev/null; then
-	for k in "" -k; do
-		: > "$tmp/m"; : > "$tmp/n"
-		i=0
-		while [ $i -lt "$runs" ]; do
-			ab_rps "http://127.0.0.1:$mport/612.html" $k >> "$tmp/m"
-			[ $have_nginx = 1 ] && ab_rps "http://127.0.0.1:$nport/612.html" $k >> "$tmp/n"
-			i=$((i + 1))
-		done
-		m=$(median < "$tmp/m")
-		n=-
-		r=-
-		if [ $have_nginx = 1 ]; then
-			n=$(median < "$tmp/n")
-			r=$(awk -v a="$m" -v b="$n" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
-		fi
-		printf '%-22s %12s %12s %8s\n' "ab 612.html ${k:-no -k}" "$m" "$n" "$r"
-	done
+	compare "ab 612.html" ab_rps 612.html
+	compare "ab 612.html -k" ab_rps 612.html -k
 fi
