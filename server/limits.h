@@ -146,7 +146,8 @@
 
 /*
  * The read buffer: a whole request head at its limits (HP_MAXHEAD) and
- * room behind it for pipelined requests, so a head never has to move.
+ * room behind it for the request's body, read and dropped there while the
+ * parsed head stays in place, and for pipelined requests.
  */
 #define WORKER_RBUF		(HP_MAXHEAD + 8192)
 /*

@@ -89,16 +89,19 @@ resp_date(time_t t)
 {
 	static time_t	 cached[2] = { -1, -1 };
 	static char	 buf[2][32];
-	static int	 next;
+	static int	 recent;		/* the slot used last */
 	int		 i;
 
 	for (i = 0; i < 2; i++)
-		if (cached[i] == t)
+		if (cached[i] == t) {
+			recent = i;
 			return buf[i];
-	i = next;
-	next ^= 1;
+		}
+	/* Replace the one used less recently. */
+	i = recent ^ 1;
 	fmt_date(t, buf[i]);
 	cached[i] = t;
+	recent = i;
 	return buf[i];
 }
 

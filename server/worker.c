@@ -106,6 +106,7 @@ struct reqinfo {
 	unsigned	 max_requests;
 	uint32_t	 conn_timeout;
 	uint32_t	 hdr_timeout;
+	uint32_t	 body_limit;	/* MaxRequestEntityAllowed */
 	int		 close;		/* close after this response */
 	uint32_t	 logtype, logflags;
 	char		 logdir[PATH_MAX];
@@ -466,8 +467,8 @@ finish_head(struct resp *r, struct reqinfo *ri, enum next *next)
 	*next = NEXT_CLOSE;
 	if (ka_decide(&in, &tok))
 		*next = NEXT_KEEP;
-	else if (ri->req != NULL && (ri->req->minor == 1 ?
-	    !ri->req->conn_close : ri->req->conn_keepalive))
+	else if (!ri->body_read || (ri->req != NULL && (ri->req->minor == 1 ?
+	    !ri->req->conn_close : ri->req->conn_keepalive)))
 		*next = NEXT_LINGER;	/* the client may send more */
 	line = ka_token_line(tok);
 	resp_raw(r, line, strlen(line));
@@ -501,6 +502,7 @@ reqinfo_settings(struct reqinfo *ri, const struct mb_props *p)
 	ri->max_requests = p->v[MB_P_MAXKEEPALIVEREQUESTS].dword;
 	ri->conn_timeout = p->v[MB_P_CONNECTIONTIMEOUT].dword;
 	ri->hdr_timeout = p->v[MB_P_HEADERWAITTIMEOUT].dword;
+	ri->body_limit = p->v[MB_P_MAXREQUESTENTITY].dword;
 	ri->logtype = p->v[MB_P_LOGTYPE].dword;
 	ri->logflags = p->v[MB_P_LOGEXTFILEFLAGS].dword;
 	/* Copied: it must outlive the snapshot, for the access log. */
@@ -594,14 +596,23 @@ send_mem(struct conn *c, struct reqinfo *ri, int status, const char *ctype,
 	return next;
 }
 
+/* The short HTML page of status in xbuf; 0 bytes if memory ran out (the
+ * status line then says it all). */
+static size_t
+error_page(int status, const char *detail)
+{
+	if (xbuf_reserve(2048) < 2048)
+		return 0;
+	return resp_error_page(status, detail, xbuf, xcap);
+}
+
 static enum next
 send_error(struct conn *c, struct reqinfo *ri, int status, const char *detail,
     const struct mb_value *custom)
 {
 	size_t	 n;
 
-	xbuf_reserve(2048);
-	n = resp_error_page(status, detail, xbuf, xcap);
+	n = error_page(status, detail);
 	return send_mem(c, ri, status, "text/html; charset=utf-8", xbuf, n,
 	    status == 405 ? ALLOW_LINE : NULL,
 	    status == 405 ? sizeof(ALLOW_LINE) - 1 : 0,
@@ -793,9 +804,8 @@ send_file_response(struct conn *c, struct reqinfo *ri, struct vhost *vh,
 	if (status == 416) {
 		n = snprintf(cr, sizeof(cr), "Content-Range: bytes */%lld\r\n",
 		    (long long)st->st_size);
-		xbuf_reserve(2048);
 		next = send_mem(c, ri, 416, "text/html; charset=utf-8", xbuf,
-		    resp_error_page(416, NULL, xbuf, xcap), cr, (size_t)n, ch);
+		    error_page(416, NULL), cr, (size_t)n, ch);
 		goto out;
 	}
 	ri->status = status;
@@ -860,7 +870,6 @@ send_redirect(struct conn *c, struct reqinfo *ri, struct vhost *vh,
 {
 	char	 loc[HP_MAXREQLINE * 3 + 64];
 	size_t	 n;
-	int	 m;
 
 	if (uri_escape(upath, upathlen, loc + 10, sizeof(loc) - 16, &n) != 0)
 		return send_error(c, ri, 414, NULL, NULL);
@@ -874,10 +883,9 @@ send_redirect(struct conn *c, struct reqinfo *ri, struct vhost *vh,
 	}
 	loc[n++] = '\r';
 	loc[n++] = '\n';
-	xbuf_reserve(2048);
-	m = (int)resp_error_page(301, NULL, xbuf, xcap);
 	return send_mem(c, ri, 301, "text/html; charset=utf-8", xbuf,
-	    (size_t)m, loc, n, &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
+	    error_page(301, NULL), loc, n,
+	    &vh->props.v[MB_P_HTTPCUSTOMHEADERS]);
 }
 
 /* A folder: default document, listing, or 403. */
@@ -936,7 +944,7 @@ serve_dir(struct conn *c, struct reqinfo *ri, struct vhost *vh, int dfd,
  */
 static int
 skip_body(struct conn *c, const struct hp_request *req, uint64_t limit,
-    const struct timespec *t0)
+    const struct timespec *t0, size_t *taken)
 {
 	struct hp_chunked st;
 	size_t		 used, avail;
@@ -944,6 +952,7 @@ skip_body(struct conn *c, const struct hp_request *req, uint64_t limit,
 	ssize_t		 got;
 	int		 status, rc;
 
+	*taken = 0;
 	if (!req->chunked && (uint64_t)req->content_length > limit)
 		return 413;
 	if (req->chunked)
@@ -960,13 +969,16 @@ skip_body(struct conn *c, const struct hp_request *req, uint64_t limit,
 				return 413;
 			if (rc == 0) {
 				c->rstart += used;
+				*taken += used;
 				return 0;
 			}
 		} else if (avail >= left) {
 			c->rstart += left;
+			*taken += left;
 			return 0;
 		} else
 			left -= avail;
+		*taken += avail;
 		c->rstart = c->rend = c->floor;
 		if ((got = read_more(c, t0, deadline)) <= 0)
 			return got == -1 && errno == ETIMEDOUT ? 408 : 400;
@@ -1085,8 +1097,7 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 	static struct vhost vhs;
 	struct stat	 st;
 	const char	*q;
-	size_t		 plen = 0, ql, before;
-	uint64_t	 limit;
+	size_t		 plen = 0, ql, taken;
 	int		 rc, hrc, fd, status, pass;
 
 	vh = &vhs;
@@ -1128,14 +1139,15 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 		 * snapshot pinned while a slow client sends it; then look
 		 * again in a fresh one.
 		 */
-		limit = rc == 0 ? vh->props.v[MB_P_MAXREQUESTENTITY].dword :
-		    mb_schema[MB_P_MAXREQUESTENTITY].dflt;
 		mb_end(mb);
-		before = c->rstart;
-		if ((status = skip_body(c, req, limit, &ri->start)) != 0)
+		/* The body is timed by its site's HeaderWaitTimeout. */
+		if (ri->hdr_timeout != 0)
+			c->hdr_timeout = ri->hdr_timeout;
+		status = skip_body(c, req, ri->body_limit, &ri->start, &taken);
+		ri->received += taken;
+		if (status != 0)
 			return send_error(c, ri, status, NULL, NULL);
 		ri->body_read = 1;
-		ri->received += c->rstart - before;
 	}
 	if (hrc != 0)
 		return send_error(c, ri, hrc == MB_NOTFOUND ? 400 : 503,
@@ -1143,9 +1155,7 @@ handle(struct conn *c, const struct hp_request *req, size_t headlen,
 		    NULL);
 	sb_set_state(wslot, SB_BUSY, vh->site);
 	if (!ri->body_read && req->content_length > 0 &&
-	    (uint64_t)req->content_length > (rc == 0 ?
-	    vh->props.v[MB_P_MAXREQUESTENTITY].dword :
-	    mb_schema[MB_P_MAXREQUESTENTITY].dflt))
+	    (uint64_t)req->content_length > ri->body_limit)
 		return send_error(c, ri, 413, NULL, NULL);
 
 	if (req->expect_other)
@@ -1241,6 +1251,14 @@ conn_addresses(struct conn *c, const struct sockaddr_storage *peer)
 		    c->lip, sizeof(c->lip));
 }
 
+static int
+only_crlf(const char *p, size_t n)
+{
+	while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == '\n'))
+		n--;
+	return n == 0;
+}
+
 /* SIGUSR1: the logs were rotated; let go of every cached file too. */
 static void
 reopen_if_asked(void)
@@ -1277,6 +1295,13 @@ serve_connection(struct conn *c)
 			n = hp_parse_request(rbuf, c->rend, &req, &status);
 			if (n != HP_PARTIAL)
 				break;
+			/*
+			 * Only the CRLF old clients send after a body
+			 * (RFC 9112 2.2): nothing has begun, so wait as
+			 * between requests.
+			 */
+			if (c->rend > 0 && only_crlf(rbuf, c->rend))
+				c->rend = 0;
 			if (c->rend > 0 || c->nreq == 0 || next != NEXT_KEEP) {
 				got = read_more(c, &t0,
 				    (uint64_t)c->hdr_timeout * 1000);
@@ -1307,6 +1332,7 @@ serve_connection(struct conn *c)
 		memset(&ri, 0, sizeof(ri));
 		ri.start = t0;
 		ri.nreq = ++c->nreq;
+		ri.body_limit = mb_schema[MB_P_MAXREQUESTENTITY].dflt;
 		if (n == HP_ERROR) {
 			fallback_settings(&ri, 0);
 			ri.body_read = 0;

@@ -2029,3 +2029,96 @@ Test(server, options_on_a_path_needs_the_resource)
 	expect_status(&r, 404);
 	mbt_resp_free(&r);
 }
+
+/* Found in the second review: a CRLF after a body is no request begun. */
+Test(server, crlf_after_a_body_waits_as_between_requests)
+{
+	struct mbt_resp	 r;
+	int		 fd;
+
+	MBCTL("set", "W3SVC/HeaderWaitTimeout", "2");
+	start();
+	fd = mbt_connect(env.port);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(mbt_send(fd, "POST / HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Content-Length: 3\r\n\r\nabc\r\n"), 0);
+	cr_assert_eq(mbt_read_response(fd, &r, 0), 0);
+	expect_status(&r, 405);
+	mbt_resp_free(&r);
+	/* Past HeaderWaitTimeout: no 408, the connection just waits. */
+	cr_assert_eq(mbt_closed(fd, 3500), 0, "the idle connection was dropped or answered");
+	cr_assert_eq(mbt_send(fd, "GET / HTTP/1.1\r\nHost: alpha.test\r\n\r\n"),
+	    0);
+	cr_assert_eq(mbt_read_response(fd, &r, 0), 0);
+	expect_status(&r, 200);
+	mbt_resp_free(&r);
+	mbt_close(fd);
+}
+
+/* Found in the second review: where no site is known, the service's
+ * MaxRequestEntityAllowed applies, not the compiled default. */
+Test(server, service_body_limit_applies_without_a_site)
+{
+	struct mbt_resp	 r;
+	char		*req;
+	size_t		 n = 200000, hl;
+	int		 fd;
+
+	MBCTL("set", "W3SVC/MaxRequestEntityAllowed", "100000");
+	start();
+	cr_assert_not_null(req = malloc(n + 256));
+	hl = (size_t)snprintf(req, 256, "POST / HTTP/1.1\r\nHost: nobody.test\r\n"
+	    "Content-Length: %zu\r\n\r\n", n);
+	memset(req + hl, 'b', n);
+	req[hl + n] = '\0';
+	fd = mbt_connect(env.port);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(mbt_send(fd, req), 0);
+	cr_assert_eq(mbt_read_response(fd, &r, 0), 0);
+	expect_status(&r, 413);
+	mbt_resp_free(&r);
+	mbt_close(fd);
+	free(req);
+}
+
+/* Found in the second review: cs-bytes counts the whole body. */
+Test(server, cs_bytes_counts_a_body_bigger_than_the_buffer)
+{
+	struct mbt_resp	 r;
+	char		 name[PATH_MAX], want[64], *req, *log;
+	size_t		 n = 90000, hl;
+	long long	 deadline;
+	time_t		 t0;
+	int		 fd;
+
+	MBCTL("set", "W3SVC/LogExtFileFlags",
+	    "LogExtFileDate|LogExtFileTime|LogExtFileMethod|LogExtFileHttpStatus|LogExtFileBytesRecv");
+	start();
+	cr_assert_not_null(req = malloc(n + 256));
+	hl = (size_t)snprintf(req, 256, "POST / HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", n);
+	memset(req + hl, 'b', n);
+	req[hl + n] = '\0';
+	t0 = time(NULL);
+	fd = mbt_connect(env.port);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(mbt_send(fd, req), 0);
+	cr_assert_eq(mbt_read_response(fd, &r, 0), 0);
+	expect_status(&r, 405);
+	mbt_resp_free(&r);
+	mbt_close(fd);
+	free(req);
+	log_name(name, sizeof(name), 1, t0);
+	xsnprintf(want, sizeof(want), " POST 405 %zu\n", hl + n);
+	deadline = now_ms() + 10000;
+	for (;;) {
+		log = slurp(name);
+		if (log != NULL && strstr(log, want) != NULL)
+			break;
+		cr_assert_lt(now_ms(), deadline, "no line ending '%s' in %s:\n%s",
+		    want, name, log ? log : "(none)");
+		free(log);
+		sleep_ms(100);
+	}
+	free(log);
+}
