@@ -51,8 +51,8 @@
  * Small helpers.
  */
 
-static long long
-now_ms(void)
+long long
+mbt_now_ms(void)
 {
 	struct timespec	 ts;
 
@@ -60,8 +60,8 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-sleep_ms(long ms)
+void
+mbt_sleep_ms(long ms)
 {
 	struct timespec	 ts;
 
@@ -121,7 +121,7 @@ close_from(int lowfd)
 static int
 wait_bounded(pid_t pid, int *status, long ms)
 {
-	long long	 deadline = now_ms() + ms;
+	long long	 deadline = mbt_now_ms() + ms;
 	pid_t		 r;
 
 	for (;;) {
@@ -130,9 +130,9 @@ wait_bounded(pid_t pid, int *status, long ms)
 			return 0;
 		if (r == -1 && errno != EINTR)
 			return -1;
-		if (now_ms() >= deadline)
+		if (mbt_now_ms() >= deadline)
 			return -1;
-		sleep_ms(20);
+		mbt_sleep_ms(20);
 	}
 }
 
@@ -271,6 +271,42 @@ mbt_used_size(const char *file)
 	return n == 0 ? used : -1;
 }
 
+char *
+mbt_slurp(const char *path)
+{
+	struct stat	 st;
+	char		*buf;
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || (buf = malloc((size_t)st.st_size + 1)) ==
+	    NULL) {
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, (size_t)st.st_size);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+int
+mbt_log_entries(const char *s)
+{
+	int	 n = 0;
+
+	for (; *s != '\0'; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : "")
+		if (*s != '#' && *s != '\n')
+			n++;
+	return n;
+}
+
 void
 mbt_rmtree(const char *path)
 {
@@ -388,12 +424,12 @@ mbt_mbctlv(struct mbt_env *e, const char *const argv[], char *out,
 	}
 	close(po[1]);
 	close(pe[1]);
-	deadline = now_ms() + MBT_MBCTL_TIMEOUT_MS;
+	deadline = mbt_now_ms() + MBT_MBCTL_TIMEOUT_MS;
 	open_fds = 2;
 	p[0].fd = po[0];
 	p[1].fd = pe[0];
 	while (open_fds > 0) {
-		long long left = deadline - now_ms();
+		long long left = deadline - mbt_now_ms();
 
 		if (left <= 0)
 			break;
@@ -418,7 +454,7 @@ mbt_mbctlv(struct mbt_env *e, const char *const argv[], char *out,
 	close(po[0]);
 	close(pe[0]);
 	if (wait_bounded(pid, &status, open_fds > 0 ? 0 :
-	    deadline - now_ms() > 0 ? deadline - now_ms() : 0) == -1) {
+	    deadline - mbt_now_ms() > 0 ? deadline - mbt_now_ms() : 0) == -1) {
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		fprintf(stderr, "mbt: mbctl %s: did not finish in time\n",
@@ -452,6 +488,84 @@ mbt_mbctl(struct mbt_env *e, char *out, size_t outlen, ...)
 	va_end(ap);
 	argv[n] = NULL;
 	return mbt_mbctlv(e, argv, out, outlen, NULL, 0);
+}
+
+/*
+ * Other programs.
+ */
+
+int
+mbt_run(const char *const argv[], char *out, size_t outlen, char *err,
+    size_t errlen, long timeout_ms)
+{
+	struct pollfd	 p[2];
+	char		*bufs[2] = { out, err };
+	size_t		 lens[2] = { outlen, errlen }, got[2] = { 0, 0 };
+	long long	 deadline = mbt_now_ms() + timeout_ms, left;
+	pid_t		 pid;
+	int		 po[2], pe[2], status, i, nopen = 2;
+
+	for (i = 0; i < 2; i++)
+		if (bufs[i] != NULL && lens[i] > 0)
+			bufs[i][0] = '\0';
+	if (pipe(po) == -1)
+		return -1;
+	if (pipe(pe) == -1) {
+		close(po[0]);
+		close(po[1]);
+		return -1;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		close(po[0]);
+		close(po[1]);
+		close(pe[0]);
+		close(pe[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int	 null = open("/dev/null", O_RDONLY);
+
+		setpgid(0, 0);
+		if (null != -1)
+			dup2(null, STDIN_FILENO);
+		dup2(po[1], STDOUT_FILENO);
+		dup2(pe[1], STDERR_FILENO);
+		close_from(3);
+		unsetenv("MBHTTPD_METABASE");
+		unsetenv("MBHTTPD_CONF");
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	close(po[1]);
+	close(pe[1]);
+	p[0].fd = po[0];
+	p[1].fd = pe[0];
+	while (nopen > 0 && (left = deadline - mbt_now_ms()) > 0) {
+		p[0].events = p[1].events = POLLIN;
+		p[0].revents = p[1].revents = 0;
+		if (poll(p, 2, (int)left) <= 0)
+			continue;
+		for (i = 0; i < 2; i++) {
+			if (p[i].fd == -1 || p[i].revents == 0)
+				continue;
+			if (!drain(p[i].fd, bufs[i], lens[i], &got[i])) {
+				p[i].fd = -1;
+				nopen--;
+			}
+		}
+	}
+	close(po[0]);
+	close(pe[0]);
+	left = deadline - mbt_now_ms();
+	if (wait_bounded(pid, &status, left > 0 ? left : 0) == -1) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		return -1;
+	}
+	kill(-pid, SIGKILL);	/* workers, should any be left */
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 /*
@@ -672,7 +786,7 @@ mbt_start(struct mbt_env *e, ...)
 	setpgid(pid, pid);
 	e->server = pid;
 
-	deadline = now_ms() + MBT_START_TIMEOUT_MS;
+	deadline = mbt_now_ms() + MBT_START_TIMEOUT_MS;
 	for (;;) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			e->server = 0;
@@ -687,9 +801,9 @@ mbt_start(struct mbt_env *e, ...)
 		}
 		if (port_open(e->port))
 			return 0;
-		if (now_ms() >= deadline)
+		if (mbt_now_ms() >= deadline)
 			break;
-		sleep_ms(25);
+		mbt_sleep_ms(25);
 	}
 	fprintf(stderr, "mbt: mbhttpd does not listen on port %u\n", e->port);
 	show_file("its output", slog);
@@ -780,11 +894,11 @@ mbt_workers(struct mbt_env *e, pid_t *pids, size_t max)
  */
 
 int
-mbt_connect(unsigned port)
+mbt_connect_ip(const char *ip, unsigned port)
 {
 	struct sockaddr_in	 sin;
 	struct timeval		 tv;
-	int			 s, r;
+	int			 s, r, saved;
 
 	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
@@ -794,16 +908,28 @@ mbt_connect(unsigned port)
 	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sin.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1) {
+		close(s);
+		errno = EINVAL;
+		return -1;
+	}
 	do
 		r = connect(s, (struct sockaddr *)&sin, sizeof(sin));
 	while (r == -1 && errno == EINTR);
 	if (r == -1) {
+		saved = errno;
 		close(s);
+		errno = saved;
 		return -1;
 	}
 	return s;
+}
+
+int
+mbt_connect(unsigned port)
+{
+	return mbt_connect_ip("127.0.0.1", port);
 }
 
 int
@@ -919,7 +1045,7 @@ rbuf_fill(int fd, struct rbuf *b, long long deadline)
 	if (rbuf_reserve(b, 16384) == -1)
 		return -1;
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - mbt_now_ms();
 		if (left <= 0)
 			return -1;
 		if (left > MBT_IO_TIMEOUT_MS)
@@ -1053,7 +1179,7 @@ mbt_read_response(int fd, struct mbt_resp *r, int head_only)
 {
 	struct rbuf	 b = { NULL, 0, 0, 0 }, body = { NULL, 0, 0, 0 };
 	struct kept	*k;
-	long long	 deadline = now_ms() + MBT_RESP_TIMEOUT_MS;
+	long long	 deadline = mbt_now_ms() + MBT_RESP_TIMEOUT_MS;
 	char		 val[64], *endp;
 	size_t		 hl, off;
 	unsigned long long cl;
@@ -1203,7 +1329,7 @@ mbt_closed(int fd, int timeout_ms)
 {
 	struct kept	*k = kept_find(fd, 0);
 	struct pollfd	 p;
-	long long	 deadline = now_ms() + timeout_ms;
+	long long	 deadline = mbt_now_ms() + timeout_ms;
 	long long	 left;
 	char		 c;
 	ssize_t		 n;
@@ -1212,7 +1338,7 @@ mbt_closed(int fd, int timeout_ms)
 	if (k != NULL && k->len > 0)
 		return -1;
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - mbt_now_ms();
 		if (left < 0)
 			left = 0;
 		p.fd = fd;

@@ -17,6 +17,11 @@
 #define PATH_MAX	4096
 #endif
 
+/* Milliseconds on the monotonic clock. */
+long long mbt_now_ms(void);
+/* Sleep ms milliseconds, through signals. */
+void	mbt_sleep_ms(long ms);
+
 /* Where the binaries are: $MBT_BUILD, else "build". */
 const char	*mbt_build(void);
 /* The source tree: $MBT_SRCDIR, else ".". */
@@ -57,11 +62,25 @@ int	mbt_mbctlv(struct mbt_env *e, const char *const argv[], char *out,
 int	mbt_mbctl(struct mbt_env *e, char *out, size_t outlen, ...);
 
 /*
+ * Run argv (argv[0] a path, NULL-terminated) in its own process group,
+ * stdin from /dev/null, stdout and stderr into out and err (NUL-terminated,
+ * cut to fit; either may be NULL).  Returns its exit status, or -1 if it
+ * could not be started or did not exit normally within timeout_ms; its
+ * group is killed either way.
+ */
+int	mbt_run(const char *const argv[], char *out, size_t outlen, char *err,
+	    size_t errlen, long timeout_ms);
+
+/*
  * The bytes of file up to the end of its last 4096-byte block that is not
  * all zeros: how much of a data.mdb LMDB uses, without the hole the
  * metabase keeps ahead of its commits.  -1 if it cannot be read.
  */
 long long mbt_used_size(const char *file);
+/* The whole file at path as a malloc'd, NUL-terminated string, or NULL. */
+char	*mbt_slurp(const char *path);
+/* The request lines in an access log's text s: not empty, not '#'. */
+int	mbt_log_entries(const char *s);
 /* Write content to path, creating its parent directories. */
 int	mbt_write_file(const char *path, const char *content);
 
@@ -84,7 +103,12 @@ int	mbt_stop(struct mbt_env *e);
 /* The worker pids the master has now (children of e->server), up to max. */
 size_t	mbt_workers(struct mbt_env *e, pid_t *pids, size_t max);
 
-/* A TCP connection to 127.0.0.1:port, with 10-second socket timeouts. */
+/*
+ * A TCP connection to ip:port (dotted IPv4), with 10-second socket
+ * timeouts; -1 with errno if it cannot be made.
+ */
+int	mbt_connect_ip(const char *ip, unsigned port);
+/* The same to 127.0.0.1:port. */
 int	mbt_connect(unsigned port);
 /* Send all of s. 0 or -1. */
 int	mbt_send(int fd, const char *s);

@@ -74,15 +74,6 @@ check_len(int n, size_t len)
 #define xsnprintf(buf, len, ...)					\
 	check_len(snprintf((buf), (len), __VA_ARGS__), (len))
 
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* mbctl set key value, which must succeed. */
 static void
 mbset(const char *key, const char *value)
@@ -323,74 +314,105 @@ first(const char *host, int minor, const char *conn, struct mbt_resp *r)
 	return fd;
 }
 
+/* GET / over fd: answered 200, its Connection field carrying token. */
+static void
+get_has(int fd, const char *host, int minor, const char *conn,
+    const char *token)
+{
+	struct mbt_resp	 r;
+
+	get(fd, host, "/", minor, conn, &r);
+	conn_has(&r, token);
+	mbt_resp_free(&r);
+}
+
+/* GET / over fd: answered 200, its Connection field without token. */
+static void
+get_lacks(int fd, const char *host, int minor, const char *conn,
+    const char *token)
+{
+	struct mbt_resp	 r;
+
+	get(fd, host, "/", minor, conn, &r);
+	conn_lacks(&r, token);
+	mbt_resp_free(&r);
+}
+
+/* first(), its Connection field carrying token: the connection. */
+static int
+first_has(const char *host, int minor, const char *conn, const char *token)
+{
+	struct mbt_resp	 r;
+	int		 fd = first(host, minor, conn, &r);
+
+	conn_has(&r, token);
+	mbt_resp_free(&r);
+	return fd;
+}
+
+/* first(), its Connection field without token: the connection. */
+static int
+first_lacks(const char *host, int minor, const char *conn, const char *token)
+{
+	struct mbt_resp	 r;
+	int		 fd = first(host, minor, conn, &r);
+
+	conn_lacks(&r, token);
+	mbt_resp_free(&r);
+	return fd;
+}
+
 /*
  * The table, one row a test.
  */
 
 Test(keepalive_live, allow_http11_stays_open)
 {
-	struct mbt_resp	 r;
-	int		 fd;
+	int	 fd;
 
 	start_one("TRUE", NULL);
-	fd = first("one.test", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_lacks("one.test", 1, NULL, "close");
 	expect_kept(fd, "one.test", 1, NULL);
 	mbt_close(fd);
 }
 
 Test(keepalive_live, allow_http11_close_closes)
 {
-	struct mbt_resp	 r;
-	int		 fd;
+	int	 fd;
 
 	start_one("TRUE", NULL);
-	fd = first("one.test", 1, "close", &r);
-	conn_has(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_has("one.test", 1, "close", "close");
 	expect_closed(fd, "HTTP/1.1 with Connection: close");
 	mbt_close(fd);
 }
 
 Test(keepalive_live, allow_http10_keepalive_stays_open)
 {
-	struct mbt_resp	 r;
-	int		 fd;
+	int	 fd;
 
 	start_one("TRUE", NULL);
-	fd = first("one.test", 0, "keep-alive", &r);
-	conn_has(&r, "keep-alive");
-	mbt_resp_free(&r);
-	get(fd, "one.test", "/", 0, "Keep-Alive", &r);
-	conn_has(&r, "keep-alive");
-	mbt_resp_free(&r);
+	fd = first_has("one.test", 0, "keep-alive", "keep-alive");
+	get_has(fd, "one.test", 0, "Keep-Alive", "keep-alive");
 	expect_kept(fd, "one.test", 0, "keep-alive");
 	mbt_close(fd);
 }
 
 Test(keepalive_live, allow_http10_plain_closes)
 {
-	struct mbt_resp	 r;
-	int		 fd;
+	int	 fd;
 
 	start_one("TRUE", NULL);
-	fd = first("one.test", 0, NULL, &r);
-	conn_lacks(&r, "keep-alive");
-	mbt_resp_free(&r);
+	fd = first_lacks("one.test", 0, NULL, "keep-alive");
 	expect_closed(fd, "HTTP/1.0 without keep-alive");
 	mbt_close(fd);
 }
 
 Test(keepalive_live, disallow_http11_closes)
 {
-	struct mbt_resp	 r;
-	int		 fd;
+	int	 fd;
 
 	start_one("FALSE", NULL);
-	fd = first("one.test", 1, NULL, &r);
-	conn_has(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_has("one.test", 1, NULL, "close");
 	expect_closed(fd, "HTTP/1.1, AllowKeepAlives FALSE");
 	mbt_close(fd);
 }
@@ -411,13 +433,10 @@ Test(keepalive_live, disallow_http10_keepalive_closes)
 
 Test(keepalive_live, legacy_http11_stays_open)
 {
-	struct mbt_resp	 r;
-	int		 fd;
+	int	 fd;
 
 	start_one("FALSE", "TRUE");
-	fd = first("one.test", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_lacks("one.test", 1, NULL, "close");
 	expect_kept(fd, "one.test", 1, NULL);
 	mbt_close(fd);
 }
@@ -439,18 +458,13 @@ Test(keepalive_live, legacy_http10_keepalive_closes)
 /* The last row with N = 2, over HTTP/1.0 (the 1.1 case: max_requests_3). */
 Test(keepalive_live, max_requests_nth_closes)
 {
-	struct mbt_resp	 r;
-	int		 fd;
+	int	 fd;
 
 	site(1, "one", "");
 	setp(1, "MaxKeepAliveRequests", "2");
 	start();
-	fd = first("one.test", 0, "keep-alive", &r);
-	conn_has(&r, "keep-alive");
-	mbt_resp_free(&r);
-	get(fd, "one.test", "/", 0, "keep-alive", &r);
-	conn_has(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_has("one.test", 0, "keep-alive", "keep-alive");
+	get_has(fd, "one.test", 0, "keep-alive", "close");
 	expect_closed(fd, "2nd request, MaxKeepAliveRequests 2");
 	mbt_close(fd);
 }
@@ -462,17 +476,14 @@ Test(keepalive_live, max_requests_nth_closes)
 /* LegacyKeepAlives inherited from the service brings the old way back. */
 Test(keepalive_live, kb_q195179_legacy_from_service)
 {
-	struct mbt_resp	 r;
-	int		 fd, i;
+	int	 fd, i;
 
 	site(1, "one", "");
 	setp(0, "LegacyKeepAlives", "TRUE");
 	setp(1, "AllowKeepAlives", "FALSE");
 	start();
 	expect_inherited("W3SVC/1/LegacyKeepAlives");
-	fd = first("one.test", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_lacks("one.test", 1, NULL, "close");
 	for (i = 0; i < 3; i++)
 		expect_kept(fd, "one.test", 1, NULL);
 	mbt_close(fd);
@@ -491,9 +502,7 @@ Test(keepalive_live, kb_q195179_legacy_site_and_default_site)
 	setp(2, "AllowKeepAlives", "FALSE");
 	start();
 
-	fd = first("legacy.test", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_lacks("legacy.test", 1, NULL, "close");
 	expect_kept(fd, "legacy.test", 1, NULL);
 	mbt_close(fd);
 
@@ -512,78 +521,59 @@ Test(keepalive_live, kb_q195179_legacy_site_and_default_site)
 
 Test(keepalive_live, hot_change_site_both_ways)
 {
-	struct mbt_resp	 r;
-	int		 fd;
+	int	 fd;
 
 	start_one("TRUE", NULL);
-	fd = first("one.test", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_lacks("one.test", 1, NULL, "close");
 
 	/* The very next request on the open connection sees it. */
 	setp(1, "AllowKeepAlives", "FALSE");
-	get(fd, "one.test", "/", 1, NULL, &r);
-	conn_has(&r, "close");
-	mbt_resp_free(&r);
+	get_has(fd, "one.test", 1, NULL, "close");
 	expect_closed(fd, "next request after AllowKeepAlives FALSE");
 	mbt_close(fd);
 
 	setp(1, "AllowKeepAlives", "TRUE");
-	fd = first("one.test", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_lacks("one.test", 1, NULL, "close");
 	expect_kept(fd, "one.test", 1, NULL);
 	mbt_close(fd);
 }
 
 Test(keepalive_live, hot_change_service_inherited)
 {
-	struct mbt_resp	 r;
-	int		 fd;
+	int	 fd;
 
 	site(1, "one", "");
 	setp(0, "AllowKeepAlives", "TRUE");
 	start();
 	expect_inherited("W3SVC/1/AllowKeepAlives");
-	fd = first("one.test", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_lacks("one.test", 1, NULL, "close");
 
 	setp(0, "AllowKeepAlives", "FALSE");
-	get(fd, "one.test", "/", 1, NULL, &r);
-	conn_has(&r, "close");
-	mbt_resp_free(&r);
+	get_has(fd, "one.test", 1, NULL, "close");
 	expect_closed(fd, "site inheriting W3SVC AllowKeepAlives FALSE");
 	mbt_close(fd);
 
 	setp(0, "AllowKeepAlives", "TRUE");
-	fd = first("one.test", 0, "keep-alive", &r);
-	conn_has(&r, "keep-alive");
-	mbt_resp_free(&r);
+	fd = first_has("one.test", 0, "keep-alive", "keep-alive");
 	expect_kept(fd, "one.test", 0, "keep-alive");
 	mbt_close(fd);
 }
 
 Test(keepalive_live, site_value_overrides_service)
 {
-	struct mbt_resp	 r;
-	int		 fd;
+	int	 fd;
 
 	site(1, "one", "");
 	setp(0, "AllowKeepAlives", "FALSE");
 	setp(1, "AllowKeepAlives", "TRUE");
 	start();
-	fd = first("one.test", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_lacks("one.test", 1, NULL, "close");
 	expect_kept(fd, "one.test", 1, NULL);
 
 	/* And the other way round, live, on the same connection. */
 	setp(0, "AllowKeepAlives", "TRUE");
 	setp(1, "AllowKeepAlives", "FALSE");
-	get(fd, "one.test", "/", 1, NULL, &r);
-	conn_has(&r, "close");
-	mbt_resp_free(&r);
+	get_has(fd, "one.test", 1, NULL, "close");
 	expect_closed(fd, "site FALSE under W3SVC TRUE");
 	mbt_close(fd);
 }
@@ -602,11 +592,11 @@ Test(keepalive_live, connection_timeout)
 	setp(1, "ConnectionTimeout", "2");
 	start();
 	fd = first("one.test", 1, NULL, &r);
-	t0 = now_ms();
+	t0 = mbt_now_ms();
 	conn_lacks(&r, "close");
 	mbt_resp_free(&r);
 	rc = mbt_closed(fd, 15000);
-	el = now_ms() - t0;
+	el = mbt_now_ms() - t0;
 	cr_log_info("ConnectionTimeout 2: closed after %lld ms", el);
 	cr_assert_eq(rc, 1, "idle connection not closed within 15 s (%d)", rc);
 	cr_assert(el >= 1500, "closed after %lld ms, before the 2 s timeout",
@@ -617,21 +607,14 @@ Test(keepalive_live, connection_timeout)
 
 Test(keepalive_live, max_requests_3)
 {
-	struct mbt_resp	 r;
-	int		 fd;
+	int	 fd;
 
 	site(1, "one", "");
 	setp(1, "MaxKeepAliveRequests", "3");
 	start();
-	fd = first("one.test", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
-	get(fd, "one.test", "/", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
-	get(fd, "one.test", "/", 1, NULL, &r);
-	conn_has(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_lacks("one.test", 1, NULL, "close");
+	get_lacks(fd, "one.test", 1, NULL, "close");
+	get_has(fd, "one.test", 1, NULL, "close");
 	expect_closed(fd, "3rd request, MaxKeepAliveRequests 3");
 	mbt_close(fd);
 }
@@ -790,9 +773,7 @@ Test(keepalive_live, bad_request_line_closes_kept_connection)
 	int		 fd;
 
 	start_one("TRUE", NULL);
-	fd = first("one.test", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_lacks("one.test", 1, NULL, "close");
 	cr_assert_eq(mbt_send(fd,
 	    "GET / HTTP/1.1 junk\r\nHost: one.test\r\n\r\n"), 0);
 	read_status(fd, &r, 400, "malformed request line");
@@ -825,9 +806,7 @@ Test(keepalive_live, invalid_hostname_follows_service_allow)
 	conn_lacks(&r, "close");
 	mbt_resp_free(&r);
 	/* Kept: and the next request, to the site, gets the site's rule. */
-	get(fd, "one.test", "/", 1, NULL, &r);
-	conn_has(&r, "close");
-	mbt_resp_free(&r);
+	get_has(fd, "one.test", 1, NULL, "close");
 	expect_closed(fd, "site one with AllowKeepAlives FALSE");
 	mbt_close(fd);
 }
@@ -851,9 +830,7 @@ Test(keepalive_live, invalid_hostname_follows_service_disallow)
 	mbt_close(fd);
 
 	/* While the site itself keeps its connections. */
-	fd = first("one.test", 1, NULL, &r);
-	conn_lacks(&r, "close");
-	mbt_resp_free(&r);
+	fd = first_lacks("one.test", 1, NULL, "close");
 	expect_kept(fd, "one.test", 1, NULL);
 	mbt_close(fd);
 }
@@ -887,29 +864,29 @@ Test(keepalive_live, full_pool_serves_new_client)
 	setp(0, "MaxSpareWorkers", "4");
 	start();
 
-	t0 = now_ms();
+	t0 = mbt_now_ms();
 	for (i = 0; i < STARVE_CONNS; i++) {
 		char	 what[64];
 
-		t1 = now_ms();
+		t1 = mbt_now_ms();
 		fds[i] = xconnect();
 		xsnprintf(what, sizeof(what), "kept-alive connection %d", i);
 		send_get(fds[i], "one.test", "/", 1, NULL);
 		read_status(fds[i], &r, 200, what);
 		conn_lacks(&r, "close");
 		mbt_resp_free(&r);
-		if ((el = now_ms() - t1) > slowest)
+		if ((el = mbt_now_ms() - t1) > slowest)
 			slowest = el;
 	}
-	setup = now_ms() - t0;
+	setup = mbt_now_ms() - t0;
 
 	/* New clients, one after another, each kept open too. */
 	for (i = 0; i < 3; i++) {
-		t0 = now_ms();
+		t0 = mbt_now_ms();
 		fd = xconnect();
 		send_get(fd, "one.test", "/", 1, NULL);
 		read_status(fd, &r, 200, "new client");
-		el = now_ms() - t0;
+		el = mbt_now_ms() - t0;
 		mbt_resp_free(&r);
 		if (el > worst)
 			worst = el;

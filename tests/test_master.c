@@ -45,26 +45,6 @@ static struct mbt_env	 env;
  * Helpers.
  */
 
-static long long
-now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec	 ts;
-
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000L;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 static void
 check_len(int n, size_t len)
 {
@@ -80,32 +60,6 @@ check_len(int n, size_t len)
 	cr_assert_eq(mbt_mbctl(&env, NULL, 0, __VA_ARGS__, NULL), 0,	\
 	    "mbctl failed")
 
-/* Read the whole file at path into a malloc'd string, or NULL. */
-static char *
-slurp(const char *path)
-{
-	struct stat	 st;
-	char		*buf;
-	ssize_t		 n;
-	int		 fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return NULL;
-	if (fstat(fd, &st) == -1 || (buf = malloc((size_t)st.st_size + 1)) ==
-	    NULL) {
-		close(fd);
-		return NULL;
-	}
-	n = read(fd, buf, (size_t)st.st_size);
-	close(fd);
-	if (n < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 /* Occurrences of what in the server's own output, dir/stderr.log. */
 static int
 server_says(const char *what)
@@ -115,7 +69,7 @@ server_says(const char *what)
 	int		 n = 0;
 
 	xsnprintf(path, sizeof(path), "%s/stderr.log", env.dir);
-	if ((s = slurp(path)) == NULL)
+	if ((s = mbt_slurp(path)) == NULL)
 		return 0;
 	for (p = s; (p = strstr(p, what)) != NULL; p += strlen(what))
 		n++;
@@ -131,7 +85,7 @@ server_output(void)
 	char	*s;
 
 	xsnprintf(path, sizeof(path), "%s/stderr.log", env.dir);
-	s = slurp(path);
+	s = mbt_slurp(path);
 	return s != NULL ? s : strdup("(none)");
 }
 
@@ -139,16 +93,16 @@ server_output(void)
 static void
 wait_server_says(const char *what, int n, long ms)
 {
-	long long	 deadline = now_ms() + ms;
+	long long	 deadline = mbt_now_ms() + ms;
 	char		*out;
 
 	while (server_says(what) < n) {
-		if (now_ms() >= deadline) {
+		if (mbt_now_ms() >= deadline) {
 			out = server_output();
 			cr_assert_fail("no \"%s\" (%d) in the server's output "
 			    "within %ld ms:\n%s", what, n, ms, out);
 		}
-		sleep_ms(25);
+		mbt_sleep_ms(25);
 	}
 }
 
@@ -163,41 +117,6 @@ start(void)
 	wait_server_says("mbhttpd: started:", 1, STARTED_TIMEOUT_MS);
 }
 
-/* A TCP connection to ip:port, with 10-second socket timeouts; -1 and
- * errno if it cannot be made. */
-static int
-connect_ip(const char *ip, unsigned port)
-{
-	struct sockaddr_in	 sin;
-	struct timeval		 tv;
-	int			 s, r, saved;
-
-	if ((s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	tv.tv_sec = 10;
-	tv.tv_usec = 0;
-	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, ip, &sin.sin_addr) != 1) {
-		close(s);
-		errno = EINVAL;
-		return -1;
-	}
-	do
-		r = connect(s, (struct sockaddr *)&sin, sizeof(sin));
-	while (r == -1 && errno == EINTR);
-	if (r == -1) {
-		saved = errno;
-		close(s);
-		errno = saved;
-		return -1;
-	}
-	return s;
-}
-
 /* GET / from site host at ip:port with Connection: close; 0 or -1. */
 static int
 try_get(const char *ip, unsigned port, const char *host, const char *path,
@@ -209,7 +128,7 @@ try_get(const char *ip, unsigned port, const char *host, const char *path,
 	memset(r, 0, sizeof(*r));
 	xsnprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
 	    "Connection: close\r\n\r\n", path, host);
-	if ((fd = connect_ip(ip, port)) == -1)
+	if ((fd = mbt_connect_ip(ip, port)) == -1)
 		return -1;
 	if (mbt_send(fd, req) == -1) {
 		mbt_close(fd);
@@ -263,90 +182,6 @@ expect_state(unsigned site, long want)
 }
 
 /*
- * Run argv (argv[0] a path) with stdout and stderr into out and err,
- * bounded: its exit status, or -1 if it did not exit in time (it and its
- * group are then killed).
- */
-static int
-run(const char *const argv[], char *out, size_t outlen, char *err,
-    size_t errlen)
-{
-	struct pollfd	 p[2];
-	char		*bufs[2] = { out, err };
-	size_t		 lens[2] = { outlen, errlen }, got[2] = { 0, 0 };
-	long long	 deadline = now_ms() + RUN_TIMEOUT_MS;
-	pid_t		 pid, r;
-	int		 po[2], pe[2], status, i, nopen = 2;
-
-	out[0] = err[0] = '\0';
-	cr_assert_eq(pipe(po), 0);
-	cr_assert_eq(pipe(pe), 0);
-	fflush(NULL);
-	pid = fork();
-	cr_assert_neq(pid, -1);
-	if (pid == 0) {
-		int	 null = open("/dev/null", O_RDONLY);
-
-		setpgid(0, 0);
-		if (null != -1)
-			dup2(null, STDIN_FILENO);
-		dup2(po[1], STDOUT_FILENO);
-		dup2(pe[1], STDERR_FILENO);
-		for (i = 3; i < 1024; i++)
-			close(i);
-		unsetenv("MBHTTPD_METABASE");
-		unsetenv("MBHTTPD_CONF");
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	close(po[1]);
-	close(pe[1]);
-	p[0].fd = po[0];
-	p[1].fd = pe[0];
-	while (nopen > 0 && now_ms() < deadline) {
-		p[0].events = p[1].events = POLLIN;
-		if (poll(p, 2, (int)(deadline - now_ms())) <= 0)
-			continue;
-		for (i = 0; i < 2; i++) {
-			char	 tmp[4096];
-			ssize_t	 n;
-			size_t	 take;
-
-			if (p[i].fd == -1 || p[i].revents == 0)
-				continue;
-			n = read(p[i].fd, tmp, sizeof(tmp));
-			if (n <= 0) {
-				p[i].fd = -1;
-				nopen--;
-				continue;
-			}
-			take = (size_t)n;
-			if (take > lens[i] - 1 - got[i])
-				take = lens[i] - 1 - got[i];
-			memcpy(bufs[i] + got[i], tmp, take);
-			got[i] += take;
-			bufs[i][got[i]] = '\0';
-		}
-	}
-	close(po[0]);
-	close(pe[0]);
-	for (;;) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
-			break;
-		if (now_ms() >= deadline) {
-			kill(-pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
-		sleep_ms(20);
-	}
-	kill(-pid, SIGKILL);	/* workers, should any be left */
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/*
  * The access log.
  */
 
@@ -360,18 +195,6 @@ log_name(char *buf, size_t len, unsigned site, time_t t)
 	    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday);
 }
 
-/* Request lines (not directives) in s. */
-static int
-count_entries(const char *s)
-{
-	int	 n = 0;
-
-	for (; *s != '\0'; s = strchr(s, '\n') ? strchr(s, '\n') + 1 : "")
-		if (*s != '#' && *s != '\n')
-			n++;
-	return n;
-}
-
 /*
  * Wait until site's log for the day of t0 or of now (a test may cross
  * midnight UTC) has at least n entries and holds want (unless NULL); its
@@ -383,7 +206,7 @@ wait_log(unsigned site, time_t t0, int n, const char *want, char *path,
 {
 	char		 p0[PATH_MAX], p1[PATH_MAX];
 	char		*s = NULL;
-	long long	 deadline = now_ms() + LOG_TIMEOUT_MS;
+	long long	 deadline = mbt_now_ms() + LOG_TIMEOUT_MS;
 	int		 i;
 
 	log_name(p0, sizeof(p0), site, t0);
@@ -393,16 +216,16 @@ wait_log(unsigned site, time_t t0, int n, const char *want, char *path,
 			const char *p = i == 0 ? p0 : p1;
 
 			free(s);
-			s = slurp(p);
-			if (s != NULL && count_entries(s) >= n &&
+			s = mbt_slurp(p);
+			if (s != NULL && mbt_log_entries(s) >= n &&
 			    (want == NULL || strstr(s, want) != NULL)) {
 				xsnprintf(path, pathlen, "%s", p);
 				return s;
 			}
 		}
-		if (now_ms() >= deadline)
+		if (mbt_now_ms() >= deadline)
 			break;
-		sleep_ms(50);
+		mbt_sleep_ms(50);
 	}
 	cr_assert_fail("no %d entries%s%s in %s within %d ms: %s", n,
 	    want ? " with " : "", want ? want : "", p1, LOG_TIMEOUT_MS,
@@ -464,7 +287,8 @@ Test(master, failed_start_leaves_the_running_sites_alone)
 	{
 		const char *const av[] = { bin, "-F", "-f", env.conf, NULL };
 
-		rc = run(av, out, sizeof(out), err, sizeof(err));
+		rc = mbt_run(av, out, sizeof(out), err, sizeof(err),
+		    RUN_TIMEOUT_MS);
 	}
 	cr_assert_eq(rc, 1, "second mbhttpd: exit %d, expected 1\nstdout: %s"
 	    "\nstderr: %s", rc, out, err);
@@ -482,7 +306,7 @@ Test(master, failed_start_leaves_the_running_sites_alone)
 	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
 	expect_get(env.port, "beta.test", "/", 200, "site beta\n");
 	xsnprintf(pidfile, sizeof(pidfile), "%s/mbhttpd.pid", env.dir);
-	pid = slurp(pidfile);
+	pid = mbt_slurp(pidfile);
 	cr_assert_not_null(pid, "pid file %s is gone", pidfile);
 	rc = atoi(pid) == (int)env.server;
 	free(pid);
@@ -539,7 +363,7 @@ Test(master, sigusr1_reopens_the_log_between_kept_alive_requests)
 	cr_assert_eq(rename(path, rotated), 0, "rename %s: %s", path,
 	    strerror(errno));
 	cr_assert_eq(kill(env.server, SIGUSR1), 0);
-	sleep_ms(500);
+	mbt_sleep_ms(500);
 
 	/* More requests on the same connection. */
 	for (i = 0; i < 2; i++) {
@@ -567,9 +391,9 @@ Test(master, sigusr1_reopens_the_log_between_kept_alive_requests)
 	cr_assert_null(strstr(log, "q=first"), "new log %s:\n%s", npath, log);
 	free(log);
 
-	log = slurp(rotated);
+	log = mbt_slurp(rotated);
 	cr_assert_not_null(log, "%s is gone", rotated);
-	i = count_entries(log) == 1 && strstr(log, "q=second") == NULL &&
+	i = mbt_log_entries(log) == 1 && strstr(log, "q=second") == NULL &&
 	    strstr(log, "q=third") == NULL;
 	cr_assert(i, "new lines went to the rotated file %s:\n%s", rotated,
 	    log);
@@ -582,7 +406,7 @@ refused_on_other_address(void)
 {
 	int	 fd;
 
-	if ((fd = connect_ip("127.0.0.2", env.port2)) == -1)
+	if ((fd = mbt_connect_ip("127.0.0.2", env.port2)) == -1)
 		return errno == ECONNREFUSED;
 	close(fd);
 	return 0;
@@ -596,7 +420,7 @@ static void
 wait_gamma(int wildcard)
 {
 	struct mbt_resp	 r;
-	long long	 deadline = now_ms() + SETTLE_TIMEOUT_MS;
+	long long	 deadline = mbt_now_ms() + SETTLE_TIMEOUT_MS;
 	int		 ok1 = 0, ok2 = 0, st1 = 0, st2 = 0;
 
 	for (;;) {
@@ -618,9 +442,9 @@ wait_gamma(int wildcard)
 			mbt_resp_free(&r);
 		} else
 			ok2 = refused_on_other_address();
-		if ((ok1 && ok2) || now_ms() >= deadline)
+		if ((ok1 && ok2) || mbt_now_ms() >= deadline)
 			break;
-		sleep_ms(100);
+		mbt_sleep_ms(100);
 	}
 	cr_assert(ok1, "GET / (Host: gamma.test) on 127.0.0.1:%u: %s %d",
 	    env.port2, st1 ? "status" : "no response", st1);
@@ -769,14 +593,14 @@ Test(master, sigquit_finishes_the_response_in_flight_and_refuses_new_ones)
 		cr_assert_eq(read_big(fd, got, 64 * 1024, &bad), 0,
 		    "response cut at %zu of %d bytes before the signal", got,
 		    BIG_SIZE);
-		sleep_ms(5);
+		mbt_sleep_ms(5);
 	}
 
 	/* Stop gracefully while the response is in flight. */
 	cr_assert_eq(kill(master, SIGQUIT), 0);
-	t = now_ms();
-	sleep_ms(500);
-	nfd = connect_ip("127.0.0.1", env.port);
+	t = mbt_now_ms();
+	mbt_sleep_ms(500);
+	nfd = mbt_connect_ip("127.0.0.1", env.port);
 	saved = errno;
 	if (nfd == -1)
 		cr_assert_eq(saved, ECONNREFUSED, "new connection after SIGQUIT: "
@@ -794,8 +618,8 @@ Test(master, sigquit_finishes_the_response_in_flight_and_refuses_new_ones)
 		cr_assert_eq(closed, 1, "a new connection after SIGQUIT hangs "
 		    "(neither refused nor closed in 2.5 s)");
 	}
-	cr_assert_lt(now_ms() - t, 5000, "the new connection took %lld ms",
-	    now_ms() - t);
+	cr_assert_lt(mbt_now_ms() - t, 5000, "the new connection took %lld ms",
+	    mbt_now_ms() - t);
 	/* The slow client is not done: the master waits for it. */
 	wr = waitpid(master, &status, WNOHANG);
 	cr_assert_eq(wr, 0, "the master went before the response was read "
@@ -818,10 +642,10 @@ Test(master, sigquit_finishes_the_response_in_flight_and_refuses_new_ones)
 	mbt_close(fd);
 
 	/* Then the master goes, cleanly. */
-	deadline = now_ms() + STOP_TIMEOUT_MS;
+	deadline = mbt_now_ms() + STOP_TIMEOUT_MS;
 	while ((wr = waitpid(master, &status, WNOHANG)) == 0 &&
-	    now_ms() < deadline)
-		sleep_ms(20);
+	    mbt_now_ms() < deadline)
+		mbt_sleep_ms(20);
 	cr_assert_eq(wr, master, "the master did not stop within %d ms of "
 	    "the last byte", STOP_TIMEOUT_MS);
 	env.server = 0;
@@ -861,14 +685,14 @@ Test(master, site_created_at_run_time_answers_and_logs)
 	log = wait_log((unsigned)id, t0, 1, "q=delta1", path, sizeof(path));
 	cr_assert_eq(strncmp(log, "#Software: mbhttpd", 18), 0,
 	    "log %s has no header:\n%s", path, log);
-	cr_assert_eq(count_entries(log), 1, "log %s:\n%s", path, log);
+	cr_assert_eq(mbt_log_entries(log), 1, "log %s:\n%s", path, log);
 	free(log);
 	expect_get(env.port, "delta.test", "/?q=delta2", 200, "site delta\n");
 	log = wait_log((unsigned)id, t0, 2, "q=delta2", path, sizeof(path));
 	free(log);
 	/* Not in alpha's log, which shares the port. */
 	log_name(path, sizeof(path), 1, t0);
-	log = slurp(path);
+	log = mbt_slurp(path);
 	c = log == NULL || strstr(log, "q=delta") == NULL;
 	cr_assert(c, "delta's requests in alpha's log:\n%s", log);
 	free(log);
