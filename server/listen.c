@@ -25,6 +25,9 @@
 static int	seterr(char *, size_t, const char *, ...)
 		    LOG_PRINTF(3, 4);
 
+/* An [::] socket was dropped: this host has no IPv6. */
+static int	no_ipv6;
+
 static int
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -284,6 +287,7 @@ listen_open(struct listener *ls, size_t *np, const struct listener *old,
 		    (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
 			log_warnx("no IPv6 on this host: not listening on %s",
 			    ls[i].name);
+			no_ipv6 = 1;
 			memmove(&ls[i], &ls[i + 1],
 			    (*np - i - 1) * sizeof(*ls));
 			(*np)--;
@@ -303,6 +307,32 @@ listen_open(struct listener *ls, size_t *np, const struct listener *old,
 		ls[j].fd = -1;
 	}
 	return -1;
+}
+
+/* Whether every socket of a is in b, but an [::] this host cannot have. */
+static int
+all_in(const struct listener *a, size_t na, const struct listener *b,
+    size_t nb)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < na; i++) {
+		if (no_ipv6 && a[i].wildcard && a[i].ss.ss_family == AF_INET6)
+			continue;
+		for (j = 0; j < nb; j++)
+			if (same_addr(&a[i], &b[j]))
+				break;
+		if (j == nb)
+			return 0;
+	}
+	return 1;
+}
+
+int
+listen_same(const struct listener *a, size_t na, const struct listener *b,
+    size_t nb)
+{
+	return all_in(a, na, b, nb) && all_in(b, nb, a, na);
 }
 
 void

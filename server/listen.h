@@ -55,6 +55,9 @@ int	listen_plan(const struct mb_binding *b, size_t nb,
  */
 int	listen_open(struct listener *ls, size_t *np, const struct listener *old,
 	    size_t nold, char *err, size_t errlen);
+/* Whether a[0 .. na) and b[0 .. nb) name the same sockets. */
+int	listen_same(const struct listener *a, size_t na,
+	    const struct listener *b, size_t nb);
 /*
  * Close the descriptors of old[0 .. nold) that ls[0 .. n) does not use;
  * with ls NULL, close them all.  Descriptors become -1.

@@ -833,6 +833,22 @@ reap(void)
  * and no more than MaxWorkers in all (Apache's
  * perform_idle_server_maintenance()).
  */
+/* Whether the started sites of mi need other sockets than those open. */
+static int
+needs_sockets(const struct mbinfo *mi)
+{
+	struct listener	*nls;
+	size_t		 nn;
+	char		 err[256];
+	int		 differ;
+
+	if (listen_plan(mi->b, mi->nb, &nls, &nn, err, sizeof(err)) == -1)
+		return 0;	/* a reload would say why */
+	differ = !listen_same(nls, nn, listeners, nlisteners);
+	free(nls);
+	return differ;
+}
+
 static void
 maintain(void)
 {
@@ -854,6 +870,11 @@ maintain(void)
 			if (read_metabase(conf->metabase, &mi, err,
 			    sizeof(err)) == 0) {
 				make_log_dirs(&mi);
+				if (needs_sockets(&mi)) {
+					/* As IIS binds a site it starts. */
+					log_info("bindings need other sockets");
+					sig_hup = 1;
+				}
 				mbinfo_release(&mi);
 			}
 		}

@@ -697,3 +697,43 @@ Test(master, site_created_at_run_time_answers_and_logs)
 	cr_assert(c, "delta's requests in alpha's log:\n%s", log);
 	free(log);
 }
+
+/*
+ * Starting or stopping a site with a port of its own opens or closes its
+ * socket by itself, within a second or so: no SIGHUP.
+ */
+Test(master, own_port_follows_the_site_without_sighup)
+{
+	struct mbt_resp	 r;
+	long long	 deadline;
+	int		 fd, got;
+
+	start();
+	expect_get(env.port2, "gamma.test", "/", 200, "site gamma\n");
+	MBCTL("site", "stop", "3");
+	deadline = mbt_now_ms() + 10000;
+	while ((fd = mbt_connect_ip("127.0.0.1", env.port2)) != -1) {
+		mbt_close(fd);
+		cr_assert_lt(mbt_now_ms(), deadline,
+		    "port %u still listened on after site 3 stopped",
+		    env.port2);
+		mbt_sleep_ms(100);
+	}
+	MBCTL("site", "start", "3");
+	deadline = mbt_now_ms() + 10000;
+	for (;;) {
+		got = try_get("127.0.0.1", env.port2, "gamma.test", "/", &r);
+		if (got == 0 && r.status == 200)
+			break;
+		mbt_resp_free(&r);
+		cr_assert_lt(mbt_now_ms(), deadline,
+		    "port %u not listened on after site 3 started",
+		    env.port2);
+		mbt_sleep_ms(100);
+	}
+	mbt_resp_free(&r);
+	cr_assert(server_says("bindings need other sockets"));
+	cr_assert(!server_says("reload failed"));
+	/* The shared port served on throughout. */
+	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+}
