@@ -83,9 +83,8 @@ struct conn {
 	size_t		 floor;			/* rbuf[0..floor): the head in use */
 	uint32_t	 hdr_timeout;		/* HeaderWaitTimeout, seconds */
 	unsigned	 nreq;			/* requests begun */
-	int		 rcvtimeo;		/* SO_RCVTIMEO set */
+	int		 rcvtimeo;		/* SO_RCVTIMEO and TCP_NODELAY set */
 	int		 sndtimeo;		/* SO_SNDTIMEO set */
-	int		 nodelay;		/* TCP_NODELAY set */
 	int		 broken;		/* a write failed */
 	uint64_t	 idle_ms;		/* ConnectionTimeout, in ms */
 };
@@ -344,7 +343,7 @@ wait_next(struct conn *c, uint32_t site)
 		setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		/* Kept alive: small responses must not wait for ACKs. */
 		setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		c->rcvtimeo = c->nodelay = 1;
+		c->rcvtimeo = 1;
 	}
 	sb_set_state(wslot, SB_KEEPALIVE, site);
 	for (;;) {
@@ -1468,7 +1467,7 @@ worker_main(int slot)
 		c.fd = fd;
 		c.rstart = c.rend = 0;
 		c.nreq = 0;
-		c.rcvtimeo = c.sndtimeo = c.nodelay = c.broken = 0;
+		c.rcvtimeo = c.sndtimeo = c.broken = 0;
 		conn_addresses(&c, &peer);
 		serve_connection(&c);
 		sb_set_state(slot, SB_IDLE, 0);
