@@ -5,9 +5,12 @@
  * Criterion runs each test in its own process, so the little state kept
  * here (bytes read past a response, per descriptor) is per test.
  */
-/* nftw(3) is XSI, not plain POSIX.1-2008. */
+/* nftw(3) is XSI, not plain POSIX.1-2008; MAP_ANONYMOUS (mbt_guard())
+ * is in neither. */
 #define _XOPEN_SOURCE 700
+#define _DEFAULT_SOURCE
 #include <sys/types.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -249,6 +252,27 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	else
 		unlink(path);
 	return 0;
+}
+
+const char *
+mbt_guard(const char *s, size_t len)
+{
+	static char	*end;
+	char		*base;
+	size_t		 pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (end == NULL) {
+		base = mmap(NULL, MBT_GUARD_MAX + pg, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (base == MAP_FAILED ||
+		    mprotect(base + MBT_GUARD_MAX, pg, PROT_NONE) == -1)
+			abort();
+		end = base + MBT_GUARD_MAX;
+	}
+	if (len > MBT_GUARD_MAX)
+		abort();
+	memmove(end - len, s, len);
+	return end - len;
 }
 
 long long

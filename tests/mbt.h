@@ -44,6 +44,14 @@ struct mbt_env {
  * 0 or -1 (the test should then fail).
  */
 int	mbt_setup(struct mbt_env *e);
+/*
+ * Copy s[0..len) so that it ends right before a PROT_NONE page, as
+ * picohttpparser's tests do, and return the copy: a parser that reads one
+ * byte too far crashes.  len at most MBT_GUARD_MAX; the copy lives until
+ * the next call.  Aborts if the pages cannot be mapped.
+ */
+#define MBT_GUARD_MAX	(64 * 1024)
+const char *mbt_guard(const char *s, size_t len);
 /* Remove path and everything below it, as rm -rf does; links are not
  * followed. */
 void	mbt_rmtree(const char *path);

@@ -5,7 +5,6 @@
  * page (picohttpparser's test.c), so that reading one byte too far
  * crashes the test.
  */
-#define _DEFAULT_SOURCE		/* MAP_ANONYMOUS for the guard page */
 
 #include <sys/mman.h>
 
@@ -16,36 +15,17 @@
 
 #include <criterion/criterion.h>
 
+#include "mbt.h"
+
 #include "../server/http_parse.h"
 
-/* Room for the largest input, HP_MAXHEAD and a little more. */
-#define ARENA	(64 * 1024)
-
-static char	*arena_end;
-
-/* Copy s[0..len) to end right before a PROT_NONE page; return the copy. */
-static const char *
-guard(const char *s, size_t len)
-{
-	static char	*base;
-	size_t		 pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	if (base == NULL) {
-		base = mmap(NULL, ARENA + pg, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		cr_assert_neq(base, MAP_FAILED);
-		cr_assert_eq(mprotect(base + ARENA, pg, PROT_NONE), 0);
-		arena_end = base + ARENA;
-	}
-	cr_assert_leq(len, ARENA);
-	memmove(arena_end - len, s, len);
-	return arena_end - len;
-}
+/* The largest input, HP_MAXHEAD and a little more, fits MBT_GUARD_MAX. */
+_Static_assert(HP_MAXHEAD + 1024 <= MBT_GUARD_MAX, "guard page room");
 
 static int
 parse_n(const char *s, size_t len, struct hp_request *req, int *status)
 {
-	return hp_parse_request(guard(s, len), len, req, status);
+	return hp_parse_request(mbt_guard(s, len), len, req, status);
 }
 
 static int
@@ -78,7 +58,7 @@ span_is(const char *p, size_t n, const char *s)
 	    "rejected (%d): %s", st_, (s));				\
 } while (0)
 
-static char	big[ARENA];
+static char	big[MBT_GUARD_MAX];
 
 /* Fill big with fmt's head, whose filler of n copies of c sits at %s. */
 static size_t
@@ -808,8 +788,8 @@ Test(http_parse, list_has_token)
 	cr_assert_not(hp_list_has_token(v, 3, "keep-alive"));
 	cr_assert_not(hp_list_has_token("", 0, "close"));
 	/* at a page boundary */
-	cr_assert(hp_list_has_token(guard("a, close", 8), 8, "close"));
-	cr_assert_not(hp_list_has_token(guard("a, clos", 7), 7, "close"));
+	cr_assert(hp_list_has_token(mbt_guard("a, close", 8), 8, "close"));
+	cr_assert_not(hp_list_has_token(mbt_guard("a, clos", 7), 7, "close"));
 }
 
 /* The chunked body decoder. */
@@ -818,7 +798,7 @@ static int
 chunk(const char *s, size_t len, struct hp_chunked *st, size_t *used,
     int *status)
 {
-	return hp_decode_chunked(st, guard(s, len), len, used, status);
+	return hp_decode_chunked(st, mbt_guard(s, len), len, used, status);
 }
 
 /* Decode s in one call; return the result, and *used. */

@@ -4,7 +4,6 @@
  * Inputs end at a page boundary followed by a PROT_NONE page, so that
  * reading past them crashes.
  */
-#define _DEFAULT_SOURCE		/* MAP_ANONYMOUS for the guard page */
 
 #include <sys/mman.h>
 
@@ -13,28 +12,11 @@
 
 #include <criterion/criterion.h>
 
+#include "mbt.h"
+
 #include "../server/uri.h"
 
-#define ARENA	(64 * 1024)
-
-static const char *
-guard(const char *s, size_t len)
-{
-	static char	*base;
-	size_t		 pg = (size_t)sysconf(_SC_PAGESIZE);
-
-	if (base == NULL) {
-		base = mmap(NULL, ARENA + pg, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		cr_assert_neq(base, MAP_FAILED);
-		cr_assert_eq(mprotect(base + ARENA, pg, PROT_NONE), 0);
-	}
-	cr_assert_leq(len, ARENA);
-	memmove(base + ARENA - len, s, len);
-	return base + ARENA - len;
-}
-
-static char		 out[ARENA];
+static char		 out[MBT_GUARD_MAX];
 static size_t		 outlen;
 static const char	*query;
 static size_t		 querylen;
@@ -44,7 +26,7 @@ norm(const char *s)
 {
 	size_t	len = strlen(s);
 
-	return uri_normalize(guard(s, len), len, out, sizeof(out), &outlen,
+	return uri_normalize(mbt_guard(s, len), len, out, sizeof(out), &outlen,
 	    &query, &querylen);
 }
 
@@ -197,7 +179,7 @@ Test(uri, nul_in_raw_input)
 	static const char	 s[] = "/a\0b";
 	size_t			 len = sizeof(s) - 1;
 
-	cr_assert_eq(uri_normalize(guard(s, len), len, out, sizeof(out),
+	cr_assert_eq(uri_normalize(mbt_guard(s, len), len, out, sizeof(out),
 	    &outlen, &query, &querylen), URI_ECTL);
 }
 
@@ -215,9 +197,9 @@ Test(uri, long_path)
 	OK(in, want);
 	cr_assert_eq(outlen, 4096);
 	/* out may be exactly len + 1 */
-	cr_assert_eq(uri_normalize(guard(in, 4096), 4096, small, 4097,
+	cr_assert_eq(uri_normalize(mbt_guard(in, 4096), 4096, small, 4097,
 	    &outlen, &query, &querylen), 0);
-	cr_assert_eq(uri_normalize(guard(in, 4096), 4096, small, 4096,
+	cr_assert_eq(uri_normalize(mbt_guard(in, 4096), 4096, small, 4096,
 	    &outlen, &query, &querylen), URI_ETOOLONG);
 	memcpy(in + 2048, "/../../", 7);
 	cr_assert_eq(norm(in), 0);
@@ -234,15 +216,15 @@ Test(uri, output_room)
 	char	 o[8];
 
 	/* "" needs "/" and a NUL */
-	cr_assert_eq(uri_normalize(guard("", 0), 0, o, 2, &outlen, &query,
+	cr_assert_eq(uri_normalize(mbt_guard("", 0), 0, o, 2, &outlen, &query,
 	    &querylen), 0);
 	cr_assert_str_eq(o, "/");
-	cr_assert_eq(uri_normalize(guard("", 0), 0, o, 1, &outlen, &query,
+	cr_assert_eq(uri_normalize(mbt_guard("", 0), 0, o, 1, &outlen, &query,
 	    &querylen), URI_ETOOLONG);
-	cr_assert_eq(uri_normalize(guard("/abcdef", 7), 7, o, 8, &outlen,
+	cr_assert_eq(uri_normalize(mbt_guard("/abcdef", 7), 7, o, 8, &outlen,
 	    &query, &querylen), 0);
 	cr_assert_str_eq(o, "/abcdef");
-	cr_assert_eq(uri_normalize(guard("/abcdefg", 8), 8, o, 8, &outlen,
+	cr_assert_eq(uri_normalize(mbt_guard("/abcdefg", 8), 8, o, 8, &outlen,
 	    &query, &querylen), URI_ETOOLONG);
 }
 
@@ -274,10 +256,10 @@ Test(uri, escape)
 	    &n), 0);
 	cr_assert_str_eq(o, "AZaz09-._~!$()*+,;=@/");
 	/* room: 3 * len + 1 is enough, one less is not */
-	cr_assert_eq(uri_escape(guard("  ", 2), 2, o, 7, &n), 0);
-	cr_assert_eq(uri_escape(guard("  ", 2), 2, o, 6, &n), -1);
-	cr_assert_eq(uri_escape(guard("ab", 2), 2, o, 3, &n), 0);
-	cr_assert_eq(uri_escape(guard("ab", 2), 2, o, 2, &n), -1);
+	cr_assert_eq(uri_escape(mbt_guard("  ", 2), 2, o, 7, &n), 0);
+	cr_assert_eq(uri_escape(mbt_guard("  ", 2), 2, o, 6, &n), -1);
+	cr_assert_eq(uri_escape(mbt_guard("ab", 2), 2, o, 3, &n), 0);
+	cr_assert_eq(uri_escape(mbt_guard("ab", 2), 2, o, 2, &n), -1);
 	cr_assert_eq(uri_escape("", 0, o, 1, &n), 0);
 	cr_assert_eq(n, 0);
 	cr_assert_eq(uri_escape("", 0, o, 0, &n), -1);
@@ -308,11 +290,11 @@ Test(uri, html_escape)
 	cr_assert_eq(uri_html_escape("a\x01\x7f\xc3\xa9", 5, o, sizeof(o),
 	    &n), 0);
 	cr_assert_str_eq(o, "a&#xFFFD;&#xFFFD;\xc3\xa9");
-	cr_assert_eq(uri_html_escape(guard("&", 1), 1, o, 6, &n), 0);
+	cr_assert_eq(uri_html_escape(mbt_guard("&", 1), 1, o, 6, &n), 0);
 	cr_assert_str_eq(o, "&amp;");
-	cr_assert_eq(uri_html_escape(guard("&", 1), 1, o, 5, &n), -1);
-	cr_assert_eq(uri_html_escape(guard("\x01", 1), 1, o, 9, &n), 0);
-	cr_assert_eq(uri_html_escape(guard("\x01", 1), 1, o, 8, &n), -1);
-	cr_assert_eq(uri_html_escape(guard("ab", 2), 2, o, 3, &n), 0);
-	cr_assert_eq(uri_html_escape(guard("ab", 2), 2, o, 2, &n), -1);
+	cr_assert_eq(uri_html_escape(mbt_guard("&", 1), 1, o, 5, &n), -1);
+	cr_assert_eq(uri_html_escape(mbt_guard("\x01", 1), 1, o, 9, &n), 0);
+	cr_assert_eq(uri_html_escape(mbt_guard("\x01", 1), 1, o, 8, &n), -1);
+	cr_assert_eq(uri_html_escape(mbt_guard("ab", 2), 2, o, 3, &n), 0);
+	cr_assert_eq(uri_html_escape(mbt_guard("ab", 2), 2, o, 2, &n), -1);
 }
