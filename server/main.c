@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "conf.h"
-#include "master.h"
+#include "conf/conf.h"
+#include "server/master/master.h"
 
 static void __attribute__((noreturn))
 usage(void)

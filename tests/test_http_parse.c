@@ -17,7 +17,7 @@
 
 #include "mbt.h"
 
-#include "../server/http_parse.h"
+#include "server/http/http_parse.h"
 
 /* The largest input, HP_MAXHEAD and a little more, fits MBT_GUARD_MAX. */
 _Static_assert(HP_MAXHEAD + 1024 <= MBT_GUARD_MAX, "guard page room");

@@ -8,7 +8,7 @@
 
 #include <criterion/criterion.h>
 
-#include "../server/keepalive.h"
+#include "server/http/keepalive.h"
 
 /* A request that would keep the connection if nothing said otherwise. */
 static struct ka_input

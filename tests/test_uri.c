@@ -14,7 +14,7 @@
 
 #include "mbt.h"
 
-#include "../server/uri.h"
+#include "server/http/uri.h"
 
 static char		 out[MBT_GUARD_MAX];
 static size_t		 outlen;

@@ -20,7 +20,7 @@
 
 #include "metabase.h"
 #include "mbt.h"
-#include "../server/vhost.h"
+#include "server/worker/vhost.h"
 
 static struct mbt_env	 env;	/* only dir: removed by mbt_teardown() */
 static struct mb	*mb;

@@ -12,9 +12,9 @@
 #include <strings.h>
 #include <time.h>
 
-#include "http_parse.h"
-#include "response.h"
-#include "uri.h"
+#include "server/http/http_parse.h"
+#include "server/http/response.h"
+#include "server/http/uri.h"
 
 #define SERVER_NAME	"mbhttpd"
 

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
-#include "vhost.h"
+#include "server/limits.h"
+#include "server/worker/vhost.h"
 
 /*
  * Open root folders kept per worker, so that a request costs no open(2)

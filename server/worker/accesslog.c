@@ -12,10 +12,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "accesslog.h"
-#include "conf.h"
-#include "limits.h"
-#include "log.h"
+#include "server/worker/accesslog.h"
+#include "conf/conf.h"
+#include "server/limits.h"
+#include "server/core/log.h"
 
 /* The fields, in the order IIS writes them. */
 enum field {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "http_parse.h"
+#include "server/http/http_parse.h"
 
 #define C_TCHAR		0x01	/* RFC 9110 5.6.2 tchar */
 #define C_TARGET	0x02	/* any RFC 3986 character we take in a target */

@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
-#include "log.h"
+#include "server/limits.h"
+#include "server/core/log.h"
 
 enum log_dest {
 	LOG_DEST_STDERR,

@@ -48,18 +48,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "accesslog.h"
-#include "filecache.h"
-#include "http_parse.h"
-#include "keepalive.h"
-#include "limits.h"
-#include "log.h"
-#include "master.h"
+#include "server/worker/accesslog.h"
+#include "server/worker/filecache.h"
+#include "server/http/http_parse.h"
+#include "server/http/keepalive.h"
+#include "server/limits.h"
+#include "server/core/log.h"
+#include "server/master/master.h"
 #include "metabase.h"
-#include "response.h"
-#include "uri.h"
-#include "vhost.h"
-#include "worker.h"
+#include "server/http/response.h"
+#include "server/http/uri.h"
+#include "server/worker/vhost.h"
+#include "server/worker/worker.h"
 
 /* Append a string literal to a response head. */
 #define RESP_RAW_LIT(r, lit)	resp_raw((r), (lit), sizeof(lit) - 1)

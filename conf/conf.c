@@ -15,7 +15,6 @@
 #include <libconfig.h>
 
 #include "conf.h"
-#include "log.h"
 
 /* The settings the file may hold; all are strings. */
 enum setting {
@@ -108,7 +107,7 @@ conf_abspath(const char *path)
 }
 
 static int	seterr(char *, size_t, const char *, ...)
-		    LOG_PRINTF(3, 4);
+		    __attribute__((format(printf, 3, 4)));
 
 static int
 seterr(char *err, size_t errlen, const char *fmt, ...)

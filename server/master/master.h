@@ -44,9 +44,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "conf.h"
-#include "limits.h"
-#include "listen.h"
+#include "conf/conf.h"
+#include "server/limits.h"
+#include "server/master/listen.h"
 
 enum sb_state {
 	SB_EMPTY,		/* no process */

@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "uri.h"
+#include "server/http/uri.h"
 
 static int
 hexval(int c)

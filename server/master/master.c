@@ -27,12 +27,12 @@
 #include <unistd.h>
 
 #include "metabase.h"
-#include "conf.h"
-#include "limits.h"
-#include "listen.h"
-#include "log.h"
-#include "master.h"
-#include "worker.h"
+#include "conf/conf.h"
+#include "server/limits.h"
+#include "server/master/listen.h"
+#include "server/core/log.h"
+#include "server/master/master.h"
+#include "server/worker/worker.h"
 
 struct scoreboard	*scoreboard;
 struct listener		*listeners;

@@ -26,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "limits.h"
+#include "server/limits.h"
 
 #define HP_ERROR	(-1)
 #define HP_PARTIAL	(-2)

@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "filecache.h"
-#include "limits.h"
-#include "response.h"
-#include "vhost.h"
+#include "server/worker/filecache.h"
+#include "server/limits.h"
+#include "server/http/response.h"
+#include "server/worker/vhost.h"
 
 static struct fc_entry	 slots[FC_SLOTS];
 static size_t		 total;		/* bytes of file data held */

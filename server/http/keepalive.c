@@ -1,7 +1,7 @@
 /*
  * keepalive.c - the keep-alive policy.
  */
-#include "keepalive.h"
+#include "server/http/keepalive.h"
 
 int
 ka_decide(const struct ka_input *in, enum ka_token *token)

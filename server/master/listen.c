@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "limits.h"
-#include "listen.h"
-#include "log.h"
+#include "server/limits.h"
+#include "server/master/listen.h"
+#include "server/core/log.h"
 
 static int	seterr(char *, size_t, const char *, ...)
 		    LOG_PRINTF(3, 4);
