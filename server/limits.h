@@ -3,12 +3,11 @@
  *
  * Values an administrator sets in the metabase (MaxWorkers and the like)
  * are range-checked by the schema against the MB_* limits of metabase.h;
- * these are the ones compiled in.
+ * these are the ones compiled in.  It includes nothing of the project's:
+ * the parser, the URI code and the keep-alive policy depend on it alone.
  */
 #ifndef LIMITS_H
 #define LIMITS_H
-
-#include "metabase.h"
 
 /*
  * Requests (http_parse.c).  A client that exceeds one gets the status
@@ -67,12 +66,6 @@
  * The pool.
  */
 
-/*
- * Scoreboard slots: a full pool of the current generation plus a full
- * old generation still finishing after a graceful restart (SIGHUP), so a
- * restart never waits for a slot.  MB_MAXREADERS leaves room for both.
- */
-#define SB_SLOTS		(2 * MB_MAXWORKERS)
 /*
  * How often the master counts idle workers, as Apache's
  * SCOREBOARD_MAINTENANCE_INTERVAL: often enough to follow load, rarely

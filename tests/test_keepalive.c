@@ -35,7 +35,7 @@ expect(const struct ka_input *in, int keep, enum ka_token token)
 {
 	enum ka_token	t = (enum ka_token)-1;
 
-	cr_assert_eq(ka_decide(in, &t), keep);
+	cr_assert_eq(ka_decide(in, &t) == KA_KEEP, keep);
 	cr_assert_eq(t, token);
 }
 
@@ -201,12 +201,49 @@ oracle(const struct ka_input *in, enum ka_token *token)
 	return keep;
 }
 
+/* Whether the client may send more: it wanted the connection kept, or
+ * its body is unread. */
+static int
+linger_oracle(const struct ka_input *in)
+{
+	int	 wants;
+
+	if (in->minor == 1)
+		wants = !in->req_close;
+	else
+		wants = in->req_keepalive && !in->req_close;
+	return wants || !in->body_read;
+}
+
+Test(keepalive, closed_with_body_unread_lingers)
+{
+	struct ka_input	in = base(1, 1, 0, 1);
+	enum ka_token	t;
+
+	in.body_read = 0;
+	cr_assert_eq(ka_decide(&in, &t), KA_LINGER);
+	in.body_read = 1;
+	cr_assert_eq(ka_decide(&in, &t), KA_CLOSE);
+}
+
+Test(keepalive, refused_keepalive_lingers)
+{
+	struct ka_input	in = base(1, 0, 0, 0);
+	enum ka_token	t;
+
+	/* The client expected to send more: do not reset it. */
+	cr_assert_eq(ka_decide(&in, &t), KA_LINGER);
+	in = base(0, 0, 0, 1);
+	cr_assert_eq(ka_decide(&in, &t), KA_CLOSE);
+}
+
 Test(keepalive, truth_table)
 {
 	static const unsigned	 maxes[] = { 0, 1, 3 };
 	static const unsigned	 counts[] = { 1, 2, 3 };
 	struct ka_input		 in;
 	enum ka_token		 got, want;
+	enum ka_next		 next;
 	int			 minor, conn, allow, legacy, mi, ci;
 	int			 delim, body, stop, n = 0, kept = 0;
 
@@ -230,7 +267,8 @@ Test(keepalive, truth_table)
 		in.body_read = body;
 		in.stopping = stop;
 		got = want = (enum ka_token)-1;
-		cr_assert_eq(ka_decide(&in, &got), oracle(&in, &want),
+		next = ka_decide(&in, &got);
+		cr_assert_eq(next == KA_KEEP, oracle(&in, &want),
 		    "keep: minor %d conn %d allow %d legacy %d max %u "
 		    "count %u delim %d body %d stop %d", minor, conn, allow,
 		    legacy, in.max_requests, in.nrequests, delim, body, stop);
@@ -238,6 +276,11 @@ Test(keepalive, truth_table)
 		    "token: minor %d conn %d allow %d legacy %d max %u "
 		    "count %u delim %d body %d stop %d", minor, conn, allow,
 		    legacy, in.max_requests, in.nrequests, delim, body, stop);
+		/* Not kept: linger while the client may still send. */
+		if (next != KA_KEEP)
+			cr_assert_eq(next, linger_oracle(&in) ? KA_LINGER :
+			    KA_CLOSE, "linger: minor %d conn %d body %d",
+			    minor, conn, body);
 		kept += oracle(&in, &want);
 		n++;
 	}

@@ -3,7 +3,7 @@
  */
 #include "server/http/keepalive.h"
 
-int
+enum ka_next
 ka_decide(const struct ka_input *in, enum ka_token *token)
 {
 	int	wants, enabled, keep;
@@ -24,7 +24,9 @@ ka_decide(const struct ka_input *in, enum ka_token *token)
 		*token = KA_TOKEN_CLOSE;
 	else
 		*token = KA_TOKEN_NONE;
-	return keep;
+	if (keep)
+		return KA_KEEP;
+	return wants || !in->body_read ? KA_LINGER : KA_CLOSE;
 }
 
 const char *

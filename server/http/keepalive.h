@@ -12,6 +12,14 @@ enum ka_token {
 	KA_TOKEN_KEEPALIVE	/* "Connection: keep-alive" */
 };
 
+/* What the connection does after a response. */
+enum ka_next {
+	KA_CLOSE,		/* close now: the client expects nothing more */
+	KA_KEEP,		/* read the next request */
+	KA_LINGER		/* half-close, drain what the client still
+				   sends, then close */
+};
+
 struct ka_input {
 	int		 minor;		/* request was HTTP/1.<minor>, 0 or 1 */
 	int		 req_close;	/* Connection has "close" */
@@ -28,8 +36,11 @@ struct ka_input {
 };
 
 /*
- * Decide for one response.  Returns 1 if the connection stays open for
- * another request, else 0, and sets *token to what the response carries.
+ * Decide for one response: KA_KEEP if the connection stays open for
+ * another request; else KA_LINGER when the client may still send (it
+ * wanted the connection kept, or its request body is unread), so that
+ * closing must not reset what is in flight; else KA_CLOSE.  Sets *token
+ * to what the response carries.
  *
  * The client wants the connection kept if it sent HTTP/1.1 without
  * "close", or HTTP/1.0 with "keep-alive" and without "close" (close wins
@@ -44,7 +55,7 @@ struct ka_input {
  * asked for keep-alive, get close.  Closed HTTP/1.0 that did not ask gets
  * none: closing is its default, and so no byte is wasted on saying so.
  */
-int	ka_decide(const struct ka_input *in, enum ka_token *token);
+enum ka_next ka_decide(const struct ka_input *in, enum ka_token *token);
 
 /*
  * The header line for a token, CRLF included ("Connection: close\r\n"),

@@ -313,27 +313,73 @@ etag_match(const char *val, size_t len, const char *etag, size_t etaglen,
 	return 0;
 }
 
+void
+resp_cond_scan(const struct hp_request *req, struct resp_cond *c)
+{
+	const struct hp_header *h;
+	size_t			 i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < req->nheaders; i++) {
+		h = &req->headers[i];
+		/* Every name here begins with I or R: most fields skip. */
+		switch (h->name[0]) {
+		case 'I': case 'i':
+			break;
+		case 'R': case 'r':
+			if (h->name_len == 5 &&
+			    strncasecmp(h->name, "Range", 5) == 0 &&
+			    c->range == NULL)
+				c->range = h;
+			continue;
+		default:
+			continue;
+		}
+#define COND(field, lit)						\
+		if (h->name_len == sizeof(lit) - 1 &&			\
+		    strncasecmp(h->name, lit, sizeof(lit) - 1) == 0) {	\
+			if (c->field == NULL)				\
+				c->field = h;				\
+			continue;					\
+		}
+		COND(if_match, "If-Match")
+		COND(if_none_match, "If-None-Match")
+		COND(if_modified_since, "If-Modified-Since")
+		COND(if_unmodified_since, "If-Unmodified-Since")
+		COND(if_range, "If-Range")
+#undef COND
+	}
+}
+
+/* An HTTP-date of a precondition: -1 when invalid or later than now. */
+static time_t
+cond_date(const struct hp_header *h, time_t now)
+{
+	time_t	 t = resp_parse_date(h->value, h->value_len);
+
+	return t > now ? -1 : t;
+}
+
 int
-resp_preconditions(const struct hp_request *req, const char *etag,
-    size_t etaglen, time_t mtime)
+resp_preconditions(const struct hp_request *req, const struct resp_cond *c,
+    const char *etag, size_t etaglen, time_t mtime, time_t now)
 {
 	const struct hp_header *h;
 	time_t			 t;
+	int			 safe;
 
-	if ((h = hp_header_find(req, "If-Match")) != NULL) {
+	safe = req->meth == HP_M_GET || req->meth == HP_M_HEAD;
+	if ((h = c->if_match) != NULL) {
 		if (!etag_match(h->value, h->value_len, etag, etaglen, 1))
 			return 412;
-	} else if ((h = hp_header_find(req, "If-Unmodified-Since")) != NULL &&
-	    (t = resp_parse_date(h->value, h->value_len)) != -1 && mtime > t)
+	} else if ((h = c->if_unmodified_since) != NULL &&
+	    (t = cond_date(h, now)) != -1 && mtime > t)
 		return 412;
-	if ((h = hp_header_find(req, "If-None-Match")) != NULL) {
+	if ((h = c->if_none_match) != NULL) {
 		if (etag_match(h->value, h->value_len, etag, etaglen, 0))
-			return req->meth == HP_M_GET || req->meth == HP_M_HEAD ?
-			    304 : 412;
-	} else if ((req->meth == HP_M_GET || req->meth == HP_M_HEAD) &&
-	    (h = hp_header_find(req, "If-Modified-Since")) != NULL &&
-	    (t = resp_parse_date(h->value, h->value_len)) != -1 &&
-	    mtime <= t)
+			return safe ? 304 : 412;
+	} else if (safe && (h = c->if_modified_since) != NULL &&
+	    (t = cond_date(h, now)) != -1 && mtime <= t)
 		return 304;
 	return 0;
 }
@@ -355,19 +401,19 @@ offnum(const char *p, const char *end, off_t *v)
 }
 
 int
-resp_range(const struct hp_request *req, off_t size, const char *etag,
-    size_t etaglen, time_t mtime, off_t *first, off_t *last)
+resp_range(const struct hp_request *req, const struct resp_cond *c,
+    off_t size, const char *etag, size_t etaglen, time_t mtime,
+    off_t *first, off_t *last)
 {
 	const struct hp_header *h, *ir;
 	const char	*p, *end;
 	off_t		 a = -1, b = -1;
 	size_t		 n;
 
-	if (req->meth != HP_M_GET ||
-	    (h = hp_header_find(req, "Range")) == NULL)
+	if (req->meth != HP_M_GET || (h = c->range) == NULL)
 		return 200;
 	/* If-Range: the range only if the file is the one the client has. */
-	if ((ir = hp_header_find(req, "If-Range")) != NULL) {
+	if ((ir = c->if_range) != NULL) {
 		if (ir->value_len > 0 && (ir->value[0] == '"' ||
 		    ir->value[0] == 'W')) {
 			if (!etag_match(ir->value, ir->value_len, etag, etaglen,

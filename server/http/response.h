@@ -48,25 +48,49 @@ const char *resp_date(time_t t);
 /* Parse an HTTP-date in any of RFC 9110's three forms; -1 if invalid. */
 time_t	resp_parse_date(const char *s, size_t len);
 
-/* The entity tag of a file: "mtime-size" in hex, quoted.  buf >= 48. */
+/*
+ * The strong entity tag of a file, quoted: its modification time in
+ * seconds and nanoseconds, then its size, in hex ("<sec>.<nsec>-<size>"),
+ * so any change of either gives a new tag.  Returns its length; buf must
+ * hold 48 bytes.
+ */
 size_t	resp_etag(const struct stat *st, char *buf, size_t len);
 
 /*
- * RFC 9110 13.2.2: evaluate the preconditions of req for a file with
- * entity tag etag and modification time mtime.  Returns 0 to go on, 304
- * or 412.
+ * The request fields that conditional and range requests look at, found
+ * in one pass over the header list; NULL for a field not sent.
  */
-int	resp_preconditions(const struct hp_request *req, const char *etag,
-	    size_t etaglen, time_t mtime);
+struct resp_cond {
+	const struct hp_header *if_match;
+	const struct hp_header *if_none_match;
+	const struct hp_header *if_modified_since;
+	const struct hp_header *if_unmodified_since;
+	const struct hp_header *range;
+	const struct hp_header *if_range;
+};
+
+/* Fill c from req's headers, in one pass. */
+void	resp_cond_scan(const struct hp_request *req, struct resp_cond *c);
+
+/*
+ * RFC 9110 13.2.2: evaluate the preconditions c of a request with method
+ * req->meth for a file with entity tag etag and modification time mtime,
+ * at time now.  A date later than now is invalid and its field ignored
+ * (13.1.3, 13.1.4).  Returns 0 to go on, 304 or 412.
+ */
+int	resp_preconditions(const struct hp_request *req,
+	    const struct resp_cond *c, const char *etag, size_t etaglen,
+	    time_t mtime, time_t now);
 
 /*
  * The byte range to send of a file of size bytes, from the request's
- * Range (and If-Range) fields.  Returns 200 (send it all: no Range, a
- * Range we ignore, or several ranges), 206 with *first and *last set, or
- * 416.
+ * Range (and If-Range) fields in c.  Returns 200 (send it all: no Range,
+ * a Range we ignore, or several ranges), 206 with *first and *last set,
+ * or 416.
  */
-int	resp_range(const struct hp_request *req, off_t size, const char *etag,
-	    size_t etaglen, time_t mtime, off_t *first, off_t *last);
+int	resp_range(const struct hp_request *req, const struct resp_cond *c,
+	    off_t size, const char *etag, size_t etaglen, time_t mtime,
+	    off_t *first, off_t *last);
 
 /*
  * The content type of a file named name, from a MimeMap value (MULTISZ

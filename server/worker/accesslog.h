@@ -39,14 +39,6 @@
 
 #include "metabase.h"
 
-/* IIS's default field set, and LogExtFileFlags' default in the schema. */
-#define ACCESSLOG_DEFAULT_FLAGS (MB_LOG_DATE | MB_LOG_TIME |		\
-	MB_LOG_SERVER_IP | MB_LOG_METHOD | MB_LOG_URI_STEM |		\
-	MB_LOG_URI_QUERY | MB_LOG_SERVER_PORT | MB_LOG_USERNAME |	\
-	MB_LOG_CLIENT_IP | MB_LOG_USER_AGENT | MB_LOG_REFERER |	\
-	MB_LOG_HTTP_STATUS | MB_LOG_HTTP_SUB_STATUS |			\
-	MB_LOG_WIN32_STATUS | MB_LOG_TIME_TAKEN)
-
 /* A string field: ptr[0 .. len), need not be NUL-terminated; len 0: '-'. */
 struct accesslog_str {
 	const char	*ptr;

@@ -1,16 +1,72 @@
 /*
  * worker.h - a worker process: accept a connection, serve its requests in
- * a blocking loop, repeat.
+ * a blocking loop (request.h), repeat; and the state it keeps, one struct
+ * per process, passed to whatever needs it.
  */
 #ifndef WORKER_H
 #define WORKER_H
 
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "server/http/http_parse.h"
+#include "server/limits.h"
+#include "server/worker/reply.h"
+#include "server/worker/settings.h"
+#include "server/worker/vhost.h"
+
+struct conf;
+struct listener;
+struct mb;
+struct scoreboard;
+
+/* What the master hands a worker it has just forked. */
+struct worker_args {
+	int		 slot;		/* its scoreboard slot */
+	struct scoreboard *sb;
+	const struct listener *listeners;
+	size_t		 nlisteners;
+	const struct conf *conf;
+	pid_t		 master_pid;
+};
+
+/* A worker's state. */
+struct worker {
+	int		 slot;
+	struct scoreboard *sb;
+	const struct listener *listeners;
+	size_t		 nlisteners;
+	size_t		 last_li;	/* the listener that last had one */
+	int		 epfd;		/* every listener, EPOLLEXCLUSIVE */
+	struct mb	*mb;		/* its own metabase handle */
+	/*
+	 * The service's settings (/LM/W3SVC) and the snapshot they were read
+	 * in: they apply before a request's site is known (the first head of
+	 * a connection) and where it has none.
+	 */
+	struct settings	 svc;
+	uint64_t	 svc_txnid;
+	struct vhost	 vh;		/* the request's site and file */
+	struct scratch	 scratch;	/* error pages, listings */
+	char		 rbuf[WORKER_RBUF];
+	char		 wbuf[WORKER_WBUF];
+	char		 pathbuf[HP_MAXREQLINE + 2];
+};
+
 /*
- * Run worker number slot (its index in the scoreboard) until it retires
- * (MaxRequestsPerWorker), is told to stop, or the master goes away.
- * Called in the child right after fork(): opens its own metabase handle,
- * drops privileges, then serves.  Never returns.
+ * Run the worker wa->slot until it retires (MaxRequestsPerWorker), is
+ * told to stop, or the master goes away.  Called in the child right after
+ * fork(): sets up its signals, opens its own metabase handle, drops
+ * privileges, then serves.  Never returns.
  */
-void	worker_main(int slot) __attribute__((noreturn));
+void	worker_main(const struct worker_args *wa) __attribute__((noreturn));
+
+/*
+ * Whether the worker should finish the request in hand and go: told to
+ * (SIGQUIT, a new generation, the master stopping).
+ */
+int	worker_stopping(const struct worker *w);
 
 #endif /* WORKER_H */

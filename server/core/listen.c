@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "server/limits.h"
-#include "server/master/listen.h"
+#include "server/core/listen.h"
 #include "server/core/log.h"
 
 static int	seterr(char *, size_t, const char *, ...)

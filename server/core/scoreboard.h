@@ -1,0 +1,218 @@
+/*
+ * scoreboard.h - the state of every worker slot, in memory the master
+ * maps shared before it forks, and the questions the pool asks of it.
+ *
+ * It holds no pointers: every process maps it at the same place only by
+ * inheritance, and a worker killed half-way through an update can leave a
+ * value stale but never a pointer wild.
+ *
+ * Protocol.  A slot belongs to the master while it is SB_EMPTY: the master
+ * readies it (sb_slot_start()) and forks.  From then on only the worker
+ * writes its slot, through sb_set_state() and sb_request_done(): SB_IDLE
+ * when it waits to accept, SB_BUSY while it reads or serves a request,
+ * SB_KEEPALIVE while it holds an idle kept-alive connection between
+ * requests, SB_GRACEFUL once it has been told to finish and go.  When the
+ * worker has exited the master reaps it and gives the slot back
+ * (sb_slot_free()).
+ *
+ * The give-way signal.  When no worker is idle and the pool is at
+ * MaxWorkers (sb_saturated()), a client waiting to be accepted can only be
+ * served if a keep-alive worker lets its idle connection go: the one idle
+ * longest (sb_oldest_keepalive()) does, and a worker that takes the last
+ * idle place wakes it at once (sb_oldest_keepalive_pid()).
+ */
+#ifndef SCOREBOARD_H
+#define SCOREBOARD_H
+
+#include <sys/types.h>
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "metabase.h"
+
+/*
+ * Scoreboard slots: a full pool of the current generation plus a full
+ * old generation still finishing after a graceful restart (SIGHUP), so a
+ * restart never waits for a slot.  MB_MAXREADERS leaves room for both.
+ */
+#define SB_SLOTS		(2 * MB_MAXWORKERS)
+
+enum sb_state {
+	SB_EMPTY,		/* no process */
+	SB_STARTING,		/* forked, not yet accepting */
+	SB_IDLE,		/* waiting to accept */
+	SB_BUSY,		/* reading or serving a request */
+	SB_KEEPALIVE,		/* idle kept-alive connection, between requests */
+	SB_GRACEFUL,		/* told to go: finishing, then exit */
+	SB_NSTATES
+};
+
+/* One worker's slot; its own cache line, as only that worker writes it. */
+struct sb_slot {
+	_Alignas(64) _Atomic int32_t pid;	/* 0 when SB_EMPTY */
+	atomic_int		 state;		/* enum sb_state */
+	_Atomic uint32_t	 generation;	/* the generation it started in */
+	_Atomic uint32_t	 site;		/* site served, 0 for none */
+	_Atomic uint64_t	 since;		/* ms (sb_now_ms()) state entered */
+	_Atomic uint64_t	 requests;	/* requests served */
+};
+
+struct scoreboard {
+	/* Written by the master only, read by the workers. */
+	_Alignas(64) _Atomic uint32_t generation;	/* bumped on SIGHUP */
+	atomic_int		 stopping;	/* the master is stopping */
+	_Atomic uint32_t	 max_workers;	/* MaxWorkers */
+	_Atomic uint32_t	 min_spare;	/* MinSpareWorkers */
+	_Atomic uint32_t	 max_spare;	/* MaxSpareWorkers */
+	_Atomic uint32_t	 max_requests;	/* MaxRequestsPerWorker, 0 never */
+	atomic_int		 nslots;	/* slots in use: [0, nslots) */
+	/*
+	 * Each slot's state again, a byte each, packed so that counting the
+	 * workers in a state reads a cache line or two.  Counting by looking,
+	 * not by keeping a tally: a worker killed in the middle of a state
+	 * change cannot leave a count wrong for ever, as the master resets
+	 * its byte when it reaps it.
+	 */
+	_Alignas(64) _Atomic unsigned char states[SB_SLOTS];
+	struct sb_slot		 slot[SB_SLOTS];
+};
+
+/* The pool settings the master publishes for the workers. */
+struct sb_pool {
+	unsigned	 min_spare;	/* MinSpareWorkers */
+	unsigned	 max_spare;	/* MaxSpareWorkers */
+	unsigned	 max_workers;	/* MaxWorkers */
+	unsigned	 max_requests;	/* MaxRequestsPerWorker, 0 never */
+};
+
+/*
+ * The master's side.
+ */
+
+/* Map a zeroed scoreboard shared with future children; NULL on failure. */
+struct scoreboard *sb_create(void);
+void	sb_destroy(struct scoreboard *);
+void	sb_publish_pool(struct scoreboard *, const struct sb_pool *);
+/* Ready the empty slot for a worker about to be forked (SB_STARTING). */
+void	sb_slot_start(struct scoreboard *, int slot);
+/* The worker is gone: give the slot back, and its state byte. */
+void	sb_slot_free(struct scoreboard *, int slot);
+/* An empty slot, or -1 when all SB_SLOTS are taken. */
+int	sb_slot_find_free(const struct scoreboard *);
+/* Slots holding a process. */
+int	sb_nprocs(const struct scoreboard *);
+
+/*
+ * The worker's side.
+ */
+
+/* The monotonic clock in milliseconds, as the scoreboard keeps time. */
+static inline uint64_t
+sb_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Publish that the worker in slot has entered state st (now) serving site
+ * (0 for none).  Costs a clock read, and a byte store to the shared state
+ * line when the state changes.
+ */
+static inline void
+sb_set_state(struct scoreboard *sb, int slot, enum sb_state st,
+    uint32_t site)
+{
+	struct sb_slot	*s = &sb->slot[slot];
+	int		 old;
+
+	old = atomic_load_explicit(&s->state, memory_order_relaxed);
+	atomic_store_explicit(&s->since, sb_now_ms(), memory_order_relaxed);
+	atomic_store_explicit(&s->site, site, memory_order_relaxed);
+	if (old == (int)st)
+		return;
+	atomic_store_explicit(&s->state, (int)st, memory_order_release);
+	atomic_store_explicit(&sb->states[slot], (unsigned char)st,
+	    memory_order_release);
+}
+
+/* Count one more request served by slot. */
+static inline void
+sb_request_done(struct scoreboard *sb, int slot)
+{
+	struct sb_slot	*s = &sb->slot[slot];
+
+	atomic_store_explicit(&s->requests,
+	    atomic_load_explicit(&s->requests, memory_order_relaxed) + 1,
+	    memory_order_relaxed);
+}
+
+/* Requests served by slot since it started. */
+static inline uint64_t
+sb_requests(const struct scoreboard *sb, int slot)
+{
+	return atomic_load_explicit(&sb->slot[slot].requests,
+	    memory_order_relaxed);
+}
+
+/* MaxRequestsPerWorker, as the master last read it; 0 means never. */
+static inline unsigned
+sb_max_requests(const struct scoreboard *sb)
+{
+	return atomic_load_explicit(&sb->max_requests, memory_order_relaxed);
+}
+
+/* Whether slot has served its MaxRequestsPerWorker, or will have after
+ * more requests. */
+static inline int
+sb_retiring(const struct scoreboard *sb, int slot, unsigned more)
+{
+	unsigned	 max = sb_max_requests(sb);
+
+	return max != 0 && sb_requests(sb, slot) + more >= max;
+}
+
+/*
+ * Non-zero when the worker in slot should finish its request and exit:
+ * the master is stopping, or it belongs to an older generation (a
+ * graceful restart).  Three loads of lines that rarely change.
+ */
+static inline int
+sb_stale(const struct scoreboard *sb, int slot)
+{
+	return atomic_load_explicit(&sb->stopping, memory_order_relaxed) ||
+	    atomic_load_explicit(&sb->slot[slot].generation,
+	    memory_order_relaxed) !=
+	    atomic_load_explicit(&sb->generation, memory_order_relaxed);
+}
+
+/* How many workers are in each state, from the slots in use. */
+void	sb_tally(const struct scoreboard *, unsigned n[SB_NSTATES]);
+/*
+ * No idle worker left and the pool is full (every live worker, starting,
+ * idle, busy or keep-alive, counts; those told to go do not): a client
+ * waiting to be accepted needs someone to give way.
+ */
+int	sb_saturated(const struct scoreboard *);
+/*
+ * Non-zero when slot is in SB_KEEPALIVE and has been there longest of all
+ * keep-alive workers (ties go to the lower slot): the one that should let
+ * its idle connection go when the pool is saturated.  Scans the slots in
+ * use: call it only in that case.
+ */
+int	sb_oldest_keepalive(const struct scoreboard *, int slot);
+/* The pid of the keep-alive worker idle longest other than slot, or 0. */
+pid_t	sb_oldest_keepalive_pid(const struct scoreboard *, int slot);
+/*
+ * Whether site already holds max connections in workers other than slot
+ * (serving a request or keeping one open).  Scans the slots in use, and
+ * stops at max.
+ */
+int	sb_site_full(const struct scoreboard *, int slot, uint32_t site,
+	    uint32_t max);
+
+#endif /* SCOREBOARD_H */

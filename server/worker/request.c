@@ -1,0 +1,414 @@
+/*
+ * request.c - a request's lifecycle: snapshot, site, checks, reply, send.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "metabase.h"
+#include "server/core/log.h"
+#include "server/core/proc.h"
+#include "server/core/scoreboard.h"
+#include "server/http/http_parse.h"
+#include "server/http/response.h"
+#include "server/http/uri.h"
+#include "server/worker/accesslog.h"
+#include "server/worker/conn.h"
+#include "server/worker/content.h"
+#include "server/worker/reply.h"
+#include "server/worker/request.h"
+#include "server/worker/settings.h"
+#include "server/worker/vhost.h"
+#include "server/worker/worker.h"
+
+static uint64_t
+elapsed_ms(const struct timespec *t0)
+{
+	struct timespec	 t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000 +
+	    (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+void
+request_init(struct request *rq, const struct worker *w, unsigned nreq,
+    const struct timespec *start)
+{
+	memset(rq, 0, sizeof(*rq));
+	rq->start = *start;
+	rq->nreq = nreq;
+	rq->set = w->svc;
+	rq->next = KA_CLOSE;
+}
+
+/*
+ * The service's settings, read again when the snapshot open in w->mb is
+ * not the one they came from: one lookup per metabase change, not per
+ * request.
+ */
+static void
+refresh_svc(struct worker *w)
+{
+	uint64_t	 id = mb_txnid(w->mb);
+
+	if (id == w->svc_txnid)
+		return;
+	if (settings_lookup(w->mb, 0, &w->svc) == 0)
+		w->svc_txnid = id;
+}
+
+/* What the keep-alive policy needs of rq, now. */
+static void
+ctx_fill(struct reply_ctx *ctx, const struct worker *w,
+    const struct request *rq)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->req = rq->req;
+	ctx->set = &rq->set;
+	ctx->nreq = rq->nreq;
+	ctx->body_read = rq->body_read;
+	ctx->stopping = worker_stopping(w) || sb_retiring(w->sb, w->slot, 1);
+}
+
+/* Send rp on c and note in rq what went out and what comes next. */
+static void
+send_reply(struct reply *rp, struct conn *c, struct request *rq)
+{
+	rq->status = rp->status;
+	rq->next = rp->next;
+	rq->sent = reply_send(rp, c);
+	if (c->broken)
+		rq->next = KA_CLOSE;
+}
+
+/*
+ * Read and drop the request body, up to limit bytes, keeping what follows
+ * it (the next request) in the read buffer.  The head stays where it is,
+ * below c->floor: the body only ever takes the room after it.  Returns 0,
+ * or the status to answer: 413 too large, 408 too slow (timeout_ms since
+ * t0), 400 malformed or cut short.
+ */
+static int
+skip_body(struct conn *c, const struct hp_request *req, uint64_t limit,
+    const struct timespec *t0, uint64_t timeout_ms, size_t *taken)
+{
+	struct hp_chunked st;
+	size_t		 used, avail;
+	uint64_t	 left;
+	ssize_t		 got;
+	int		 status, rc;
+
+	*taken = 0;
+	if (!req->chunked && (uint64_t)req->content_length > limit)
+		return 413;
+	if (req->chunked)
+		hp_chunked_init(&st);
+	left = req->chunked ? 0 : (uint64_t)req->content_length;
+	for (;;) {
+		avail = c->rend - c->rstart;
+		if (req->chunked) {
+			rc = hp_decode_chunked(&st, c->rbuf + c->rstart, avail,
+			    &used, &status);
+			if (rc == HP_ERROR)
+				return status;
+			if (st.body_len > limit)
+				return 413;
+			if (rc == 0) {
+				c->rstart += used;
+				*taken += used;
+				return 0;
+			}
+		} else if (avail >= left) {
+			c->rstart += left;
+			*taken += left;
+			return 0;
+		} else
+			left -= avail;
+		*taken += avail;
+		c->rstart = c->rend = c->floor;
+		if ((got = conn_read(c, t0, timeout_ms)) <= 0)
+			return got == -1 && errno == ETIMEDOUT ? 408 : 400;
+	}
+}
+
+/*
+ * The checks and the answer of a request whose snapshot is open, once
+ * its site is known (hrc 0) and its path resolved (rc 0), in the order
+ * the RFCs and IIS give them.
+ */
+static void
+answer(struct worker *w, struct request *rq, struct reply *rp,
+    struct reply_ctx *ctx, int hrc, int rc)
+{
+	const struct hp_request *req = rq->req;
+	struct vhost	*vh = &w->vh;
+	const struct mb_value *custom = &vh->props.v[MB_P_HTTPCUSTOMHEADERS];
+	struct content_req cr;
+	struct resp_cond cond;
+
+	if (hrc != 0) {
+		reply_error(rp, ctx, hrc == MB_NOTFOUND ? 400 : 503,
+		    hrc == MB_NOTFOUND ? "Bad Request (Invalid Hostname)" :
+		    NULL, NULL);
+		return;
+	}
+	sb_set_state(w->sb, w->slot, SB_BUSY, vh->site);
+	if (!rq->body_read && req->content_length > 0 &&
+	    (uint64_t)req->content_length > rq->set.body_limit) {
+		reply_error(rp, ctx, 413, NULL, NULL);
+		return;
+	}
+	if (req->expect_other) {
+		reply_error(rp, ctx, 417, NULL, NULL);
+		return;
+	}
+	if (vh->state != MB_STATE_STARTED || (rc == 0 && sb_site_full(w->sb,
+	    w->slot, vh->site, vh->props.v[MB_P_MAXCONNECTIONS].dword))) {
+		/* Refused: the connection does not count for the site, and
+		 * it closes, so that it holds no place either. */
+		sb_set_state(w->sb, w->slot, SB_BUSY, 0);
+		ctx->close = 1;
+		reply_error(rp, ctx, 503, vh->state != MB_STATE_STARTED ?
+		    "This site is stopped." :
+		    "This site has too many connections; try again later.",
+		    NULL);
+		return;
+	}
+	if (req->meth == HP_M_OTHER) {
+		reply_error(rp, ctx, 501, NULL, NULL);
+		return;
+	}
+	if (req->meth != HP_M_GET && req->meth != HP_M_HEAD &&
+	    req->meth != HP_M_OPTIONS) {
+		reply_error(rp, ctx, 405, NULL, rc == 0 ? custom : NULL);
+		return;
+	}
+	if (req->form == HP_TF_ASTERISK) {
+		reply_mem(rp, ctx, 200, NULL, "", 0, REPLY_ALLOW_LINE,
+		    sizeof(REPLY_ALLOW_LINE) - 1, NULL);
+		return;
+	}
+	if (rc < 0 && rc >= URI_ETOOLONG) {
+		reply_error(rp, ctx, 400, NULL, NULL);
+		return;
+	}
+	if (rc == MB_NOTFOUND) {
+		reply_error(rp, ctx, 404, NULL, NULL);
+		return;
+	}
+	if (rc != 0) {
+		log_warnx("cannot read the metabase: %s", mb_strerror(rc));
+		reply_error(rp, ctx, 503, NULL, NULL);
+		return;
+	}
+	if (!(vh->props.v[MB_P_ACCESSFLAGS].dword & MB_ACCESS_READ)) {
+		reply_error(rp, ctx, 403, "Read access is not allowed here.",
+		    custom);
+		return;
+	}
+	resp_cond_scan(req, &cond);
+	cr.ctx = ctx;
+	cr.cond = &cond;
+	cr.vh = vh;
+	cr.path = rq->path;
+	cr.plen = rq->plen;
+	cr.query = rq->query;
+	cr.qlen = rq->qlen;
+	content_serve(rp, &cr);
+}
+
+/*
+ * Find the site and the settings of rq->req, come on c, in the open
+ * snapshot: sets rq->site, rq->path, rq->query and rq->set.  *hrc gets
+ * the site's match (0, MB_NOTFOUND, another metabase error), *rc the
+ * path's resolution (0, a URI_E* code, MB_NOTFOUND, a metabase error).
+ */
+static void
+locate(struct worker *w, const struct conn *c, struct request *rq, int *hrc,
+    int *rc)
+{
+	const struct hp_request *req = rq->req;
+	struct vhost	*vh = &w->vh;
+	const char	*q;
+	size_t		 plen, ql;
+
+	refresh_svc(w);
+	rq->set = w->svc;	/* until the site is known */
+	rq->path = NULL;
+	rq->query = NULL;
+	rq->qlen = 0;
+	*hrc = *rc = vhost_match(w->mb, c->lip, c->lport, req->host,
+	    req->host_len, vh);
+	if (*hrc != 0)
+		return;
+	rq->site = vh->site;
+	*rc = uri_normalize(req->path, req->path_len, w->pathbuf,
+	    sizeof(w->pathbuf), &plen, &q, &ql);
+	if (*rc == 0) {
+		rq->path = w->pathbuf;
+		rq->plen = plen;
+		rq->query = q;
+		rq->qlen = ql;
+		*rc = vhost_resolve(w->mb, vh, w->pathbuf, plen);
+	}
+	if (*rc == 0 && req->form != HP_TF_ASTERISK)
+		settings_from_props(&rq->set, &vh->props);
+	else
+		(void)settings_lookup(w->mb, vh->site, &rq->set);
+}
+
+void
+request_serve(struct worker *w, struct conn *c, struct request *rq,
+    const struct hp_request *req, size_t headlen)
+{
+	struct reply	 rp;
+	struct reply_ctx ctx;
+	uint32_t	 tmo;
+	size_t		 taken;
+	int		 rc, hrc, status, err;
+
+	reply_init(&rp, w->wbuf, sizeof(w->wbuf), &w->scratch);
+	rq->req = req;
+	rq->received = headlen;
+	c->rstart += headlen;
+	c->floor = c->rstart;	/* the head stays put until we are done */
+	rq->body_read = !req->chunked && req->content_length <= 0;
+	if ((err = mb_begin(w->mb)) != 0)
+		goto no_metabase;
+	locate(w, c, rq, &hrc, &rc);
+	if (!rq->body_read && !req->expect_continue) {
+		/*
+		 * Drop the body, so the connection stays framed, without a
+		 * snapshot pinned while a slow client sends it (timed by its
+		 * site's HeaderWaitTimeout); then look again in a fresh one.
+		 */
+		mb_end(w->mb);
+		tmo = rq->set.hdr_timeout ? rq->set.hdr_timeout :
+		    w->svc.hdr_timeout;
+		status = skip_body(c, req, rq->set.body_limit, &rq->start,
+		    (uint64_t)tmo * 1000, &taken);
+		rq->received += taken;
+		if (status != 0) {
+			ctx_fill(&ctx, w, rq);
+			reply_error(&rp, &ctx, status, NULL, NULL);
+			goto send;
+		}
+		rq->body_read = 1;
+		if ((err = mb_begin(w->mb)) != 0)
+			goto no_metabase;
+		locate(w, c, rq, &hrc, &rc);
+	}
+	ctx_fill(&ctx, w, rq);
+	answer(w, rq, &rp, &ctx, hrc, rc);
+	mb_end(w->mb);
+ send:
+	send_reply(&rp, c, rq);
+	return;
+
+ no_metabase:
+	log_warnx("cannot read the metabase: %s", mb_strerror(err));
+	ctx_fill(&ctx, w, rq);
+	ctx.close = 1;
+	reply_error(&rp, &ctx, 503, NULL, NULL);
+	send_reply(&rp, c, rq);
+}
+
+void
+request_fail(struct worker *w, struct conn *c, struct request *rq,
+    int status)
+{
+	struct reply	 rp;
+	struct reply_ctx ctx;
+
+	if (mb_begin(w->mb) == 0) {
+		refresh_svc(w);
+		mb_end(w->mb);
+	}
+	rq->req = NULL;
+	rq->set = w->svc;
+	reply_init(&rp, w->wbuf, sizeof(w->wbuf), &w->scratch);
+	ctx_fill(&ctx, w, rq);
+	reply_error(&rp, &ctx, status, NULL, NULL);
+	send_reply(&rp, c, rq);
+	/* The client may still be sending what we could not read. */
+	if (rq->next == KA_CLOSE && !c->broken)
+		rq->next = KA_LINGER;
+}
+
+static struct accesslog_str
+field(const struct hp_header *h)
+{
+	struct accesslog_str	 r = { NULL, 0 };
+
+	if (h != NULL) {
+		r.ptr = h->value;
+		r.len = h->value_len;
+	}
+	return r;
+}
+
+/* The request fields the log may show, found in one pass. */
+static void
+log_fields(const struct hp_request *req, struct accesslog_entry *e)
+{
+	const struct hp_header *h, *ua = NULL, *ref = NULL, *ck = NULL;
+	size_t			 i;
+
+	if (!(e->flags & (MB_LOG_USER_AGENT | MB_LOG_REFERER | MB_LOG_COOKIE)))
+		return;
+	for (i = 0; i < req->nheaders; i++) {
+		h = &req->headers[i];
+		if (ua == NULL && h->name_len == 10 &&
+		    strncasecmp(h->name, "User-Agent", 10) == 0)
+			ua = h;
+		else if (ref == NULL && h->name_len == 7 &&
+		    strncasecmp(h->name, "Referer", 7) == 0)
+			ref = h;
+		else if (ck == NULL && h->name_len == 6 &&
+		    strncasecmp(h->name, "Cookie", 6) == 0)
+			ck = h;
+	}
+	e->user_agent = field(ua);
+	e->referer = field(ref);
+	e->cookie = field(ck);
+}
+
+void
+request_log(const struct request *rq, const struct conn *c)
+{
+	struct accesslog_entry	 e;
+	const struct hp_request	*req = rq->req;
+
+	if (rq->site == 0 || rq->set.logtype == 0 || rq->set.logdir[0] == '\0')
+		return;
+	memset(&e, 0, sizeof(e));
+	e.site = rq->site;
+	e.logtype = rq->set.logtype;
+	e.dir = rq->set.logdir;
+	e.flags = rq->set.logflags;
+	e.time = time(NULL);
+	e.s_ip = accesslog_cstr(c->lip);
+	e.s_port = c->lport;
+	e.c_ip = accesslog_cstr(c->cip);
+	if (req != NULL) {
+		e.method.ptr = req->method;
+		e.method.len = req->method_len;
+		e.version = accesslog_cstr(req->minor ? "HTTP/1.1" :
+		    "HTTP/1.0");
+		log_fields(req, &e);
+		e.host.ptr = req->host;
+		e.host.len = req->host_len;
+	}
+	e.uri_stem = accesslog_cstr(rq->path);
+	e.uri_query.ptr = rq->query;
+	e.uri_query.len = rq->qlen;
+	e.status = (unsigned)rq->status;
+	e.bytes_sent = (uint64_t)rq->sent;
+	e.bytes_recv = rq->received;
+	e.time_taken = elapsed_ms(&rq->start);
+	accesslog_write(&e);
+}
