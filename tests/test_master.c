@@ -27,6 +27,7 @@
 #include <criterion/criterion.h>
 
 #include "mbt.h"
+#include "metabase.h"
 
 /* Bounds on waits: generous, the machines are shared and slow. */
 #define RUN_TIMEOUT_MS		15000	/* a second mbhttpd failing to start */
@@ -736,4 +737,59 @@ Test(master, own_port_follows_the_site_without_sighup)
 	cr_assert(!server_says("reload failed"));
 	/* The shared port served on throughout. */
 	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+}
+
+/*
+ * Ctrl-C while the server is still starting (here: blocked on the
+ * metabase's writer lock, which another process holds, before its
+ * ServerAutoStart pass) stops it at once, and removes its pid file.
+ */
+Test(master, sigint_while_starting_stops_it)
+{
+	char		 pidfile[PATH_MAX], c = 0;
+	struct mb	*mb;
+	long long	 deadline;
+	pid_t		 holder, server, w;
+	int		 go[2], ready[2], status = 0;
+
+	cr_assert_eq(pipe(go), 0);
+	cr_assert_eq(pipe(ready), 0);
+	if ((holder = fork()) == 0) {
+		/* Hold the writer lock until told, or for 60 s at most. */
+		struct pollfd p = { go[0], POLLIN, 0 };
+
+		if (mb_open(&mb, env.metabase, 0) != 0 ||
+		    mb_write_begin(mb) != 0)
+			_exit(1);
+		if (write(ready[1], "x", 1) != 1)
+			_exit(1);
+		poll(&p, 1, 60000);
+		mb_write_abort(mb);
+		mb_close(mb);
+		_exit(0);
+	}
+	cr_assert_gt(holder, 0);
+	close(go[0]);
+	close(ready[1]);
+	cr_assert_eq(read(ready[0], &c, 1), 1, "the lock holder failed");
+	cr_assert_eq(mbt_start(&env, NULL), 0, "mbhttpd did not bind");
+	/* It has bound its sockets; it cannot have started. */
+	mbt_sleep_ms(300);
+	cr_assert_eq(server_says("mbhttpd: started:"), 0);
+	xsnprintf(pidfile, sizeof(pidfile), "%s/mbhttpd.pid", env.dir);
+	server = env.server;
+	cr_assert_eq(kill(server, SIGINT), 0);
+	deadline = mbt_now_ms() + 10000;
+	while ((w = waitpid(server, &status, WNOHANG)) == 0 &&
+	    mbt_now_ms() < deadline)
+		mbt_sleep_ms(25);
+	if (w == server)
+		env.server = 0;
+	if (write(go[1], "x", 1) != 1)
+		kill(holder, SIGKILL);
+	waitpid(holder, NULL, 0);
+	cr_assert_eq(w, server, "mbhttpd still starting 10 s after SIGINT");
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	    "status %#x", status);
+	cr_assert_eq(access(pidfile, F_OK), -1, "pid file left behind");
 }

@@ -1972,3 +1972,82 @@ Test(server, cs_bytes_counts_a_body_bigger_than_the_buffer)
 	}
 	free(log);
 }
+
+/*
+ * sc-bytes is what went out: a client that resets the connection after
+ * a few bytes of a large file is not logged as having got all of it.
+ */
+Test(server, sc_bytes_counts_only_what_was_sent)
+{
+	struct linger	 lg = { 1, 0 };
+	char		 path[PATH_MAX], name[PATH_MAX], buf[4096], *log, *p;
+	off_t		 size = 256LL * 1024 * 1024;
+	long long	 deadline, logged = -1;
+	time_t		 t0;
+	int		 fd, rcv = 4096;
+
+	MBCTL("set", "W3SVC/LogExtFileFlags",
+	    "LogExtFileDate|LogExtFileTime|LogExtFileMethod|LogExtFileHttpStatus|LogExtFileBytesSent");
+	/* Sparse: 256 MiB that cost no disk. */
+	xsnprintf(path, sizeof(path), "%s/alpha/huge.bin", env.www);
+	cr_assert_geq(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+	cr_assert_eq(ftruncate(fd, size), 0);
+	close(fd);
+	start();
+	t0 = time(NULL);
+	cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	{
+		struct sockaddr_in sin;
+
+		memset(&sin, 0, sizeof(sin));
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)env.port);
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		cr_assert_eq(connect(fd, (struct sockaddr *)&sin,
+		    sizeof(sin)), 0);
+	}
+	cr_assert_eq(mbt_send(fd, "GET /huge.bin HTTP/1.1\r\n"
+	    "Host: alpha.test\r\n\r\n"), 0);
+	cr_assert_gt(read(fd, buf, sizeof(buf)), 0);
+	/* Let the server fill what buffers there are, then reset. */
+	mbt_sleep_ms(500);
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	log_name(name, sizeof(name), 1, t0);
+	deadline = mbt_now_ms() + LOG_TIMEOUT_MS;
+	for (;;) {
+		log = mbt_slurp(name);
+		if (log != NULL && (p = strstr(log, " GET 200 ")) != NULL) {
+			logged = atoll(p + 9);
+			break;
+		}
+		cr_assert_lt(mbt_now_ms(), deadline, "no GET line in %s:\n%s",
+		    name, log ? log : "(none)");
+		free(log);
+		mbt_sleep_ms(100);
+	}
+	free(log);
+	cr_assert_gt(logged, 0);
+	cr_assert_lt(logged, (long long)size, "logged %lld bytes of %lld "
+	    "that could not all have gone out", logged, (long long)size);
+}
+
+/* RFC 9110 13.1.3: an If-Modified-Since later than now is ignored. */
+Test(server, if_modified_since_in_the_future_is_ignored)
+{
+	struct mbt_resp	 r;
+	char		 req[512], date[64];
+	time_t		 later = time(NULL) + 86400;
+	struct tm	 tm;
+
+	start();
+	gmtime_r(&later, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	xsnprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "If-Modified-Since: %s\r\nConnection: close\r\n\r\n", date);
+	raw(&r, env.port, req);
+	expect_status(&r, 200);
+	cr_assert_str_eq(r.body, "site alpha\n");
+	mbt_resp_free(&r);
+}

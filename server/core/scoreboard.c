@@ -186,7 +186,8 @@ sb_site_full(const struct scoreboard *sb, int slot, uint32_t site,
 			continue;
 		st = atomic_load_explicit(&s->state, memory_order_relaxed);
 		if ((st == SB_BUSY || st == SB_KEEPALIVE) &&
-		    atomic_load_explicit(&s->site, memory_order_relaxed) == site)
+		    atomic_load_explicit(&s->site,
+		    memory_order_relaxed) == site)
 			n++;
 	}
 	return n >= max;

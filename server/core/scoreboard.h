@@ -44,7 +44,7 @@ enum sb_state {
 	SB_STARTING,		/* forked, not yet accepting */
 	SB_IDLE,		/* waiting to accept */
 	SB_BUSY,		/* reading or serving a request */
-	SB_KEEPALIVE,		/* idle kept-alive connection, between requests */
+	SB_KEEPALIVE,		/* kept-alive, between requests */
 	SB_GRACEFUL,		/* told to go: finishing, then exit */
 	SB_NSTATES
 };
@@ -53,9 +53,9 @@ enum sb_state {
 struct sb_slot {
 	_Alignas(64) _Atomic int32_t pid;	/* 0 when SB_EMPTY */
 	atomic_int		 state;		/* enum sb_state */
-	_Atomic uint32_t	 generation;	/* the generation it started in */
+	_Atomic uint32_t	 generation;	/* generation started in */
 	_Atomic uint32_t	 site;		/* site served, 0 for none */
-	_Atomic uint64_t	 since;		/* ms (sb_now_ms()) state entered */
+	_Atomic uint64_t	 since;		/* state entered, sb_now_ms() */
 	_Atomic uint64_t	 requests;	/* requests served */
 };
 
@@ -66,7 +66,7 @@ struct scoreboard {
 	_Atomic uint32_t	 max_workers;	/* MaxWorkers */
 	_Atomic uint32_t	 min_spare;	/* MinSpareWorkers */
 	_Atomic uint32_t	 max_spare;	/* MaxSpareWorkers */
-	_Atomic uint32_t	 max_requests;	/* MaxRequestsPerWorker, 0 never */
+	_Atomic uint32_t	 max_requests;	/* MaxRequestsPerWorker */
 	atomic_int		 nslots;	/* slots in use: [0, nslots) */
 	/*
 	 * Each slot's state again, a byte each, packed so that counting the
@@ -84,7 +84,7 @@ struct sb_pool {
 	unsigned	 min_spare;	/* MinSpareWorkers */
 	unsigned	 max_spare;	/* MaxSpareWorkers */
 	unsigned	 max_workers;	/* MaxWorkers */
-	unsigned	 max_requests;	/* MaxRequestsPerWorker, 0 never */
+	unsigned	 max_requests;	/* MaxRequestsPerWorker */
 };
 
 /*

@@ -399,11 +399,6 @@ reap(void)
 	}
 }
 
-/*
- * Once a second: keep between MinSpareWorkers and MaxSpareWorkers idle
- * and no more than MaxWorkers in all (Apache's
- * perform_idle_server_maintenance()).
- */
 /* Whether the started sites of mi need other sockets than those open. */
 static int
 needs_sockets(const struct sitetab *mi)
@@ -420,6 +415,12 @@ needs_sockets(const struct sitetab *mi)
 	return differ;
 }
 
+/*
+ * Once a second: follow the metabase (pool settings, new sites' log
+ * folders and sockets), and keep between MinSpareWorkers and
+ * MaxSpareWorkers idle and no more than MaxWorkers in all (Apache's
+ * perform_idle_server_maintenance()).
+ */
 static void
 maintain(void)
 {
@@ -440,8 +441,8 @@ maintain(void)
 			seen_txnid = txnid;
 			if (sitetab_read(conf->metabase, &mi, err,
 			    sizeof(err)) == 0) {
-				sitetab_make_log_dirs(&mi, conf->drop ? conf->user : NULL,
-	    conf->uid, conf->gid);
+				sitetab_make_log_dirs(&mi, conf->drop ?
+				    conf->user : NULL, conf->uid, conf->gid);
 				if (needs_sockets(&mi)) {
 					/* As IIS binds a site it starts. */
 					log_info("bindings need other sockets");

@@ -62,7 +62,7 @@ find_site(struct sitetab *mi, uint32_t id)
 
 /* "text" or "text: detail" of a failed metabase call. */
 static void
-mb_err(struct mb *mb, int rc, char *err, size_t errlen, const char *what)
+fail_msg(struct mb *mb, int rc, char *err, size_t errlen, const char *what)
 {
 	const char	*d = mb ? mb_errdetail(mb) : "";
 
@@ -89,7 +89,7 @@ read_pool(struct mb *mb, struct sb_pool *p, char *err, size_t errlen)
 		rc = mb_prop_effective(mb, "/LM/W3SVC", &mb_schema[pids[i]],
 		    &v);
 		if (rc != 0) {
-			mb_err(mb, rc, err, errlen, "cannot read /LM/W3SVC");
+			fail_msg(mb, rc, err, errlen, "cannot read /LM/W3SVC");
 			return -1;
 		}
 		*dst[i] = v.dword;
@@ -126,7 +126,7 @@ read_sites(struct mb *mb, struct sitetab *mi, char *err, size_t errlen)
 		rc = mb_prop_effective(mb, path, &mb_schema[MB_P_SERVERSTATE],
 		    &v);
 		if (rc != 0) {
-			mb_err(mb, rc, err, errlen, what);
+			fail_msg(mb, rc, err, errlen, what);
 			return -1;
 		}
 		if (mi->nsites == mi->capsites) {
@@ -152,7 +152,7 @@ read_sites(struct mb *mb, struct sitetab *mi, char *err, size_t errlen)
 			    &mb_schema[MB_P_LOGFILEDIRECTORY], &v);
 		}
 		if (rc != 0) {
-			mb_err(mb, rc, err, errlen, what);
+			fail_msg(mb, rc, err, errlen, what);
 			return -1;
 		}
 		if (v.str != NULL && (s->logdir = strdup(v.str)) == NULL)
@@ -195,16 +195,16 @@ sitetab_read(const char *dir, struct sitetab *mi, char *err, size_t errlen)
 	memset(mi, 0, sizeof(*mi));
 	snprintf(what, sizeof(what), "cannot open metabase '%s'", dir);
 	if ((rc = mb_open(&mb, dir, MB_RDONLY)) != 0) {
-		mb_err(NULL, rc, err, errlen, what);
+		fail_msg(NULL, rc, err, errlen, what);
 		return -1;
 	}
 	if ((rc = mb_begin(mb)) != 0) {
-		mb_err(mb, rc, err, errlen, what);
+		fail_msg(mb, rc, err, errlen, what);
 		goto close_mb;
 	}
 	snprintf(what, sizeof(what), "cannot read metabase '%s'", dir);
 	if ((rc = mb_binding_each(mb, collect_binding, mi)) != 0) {
-		mb_err(mb, rc, err, errlen, what);
+		fail_msg(mb, rc, err, errlen, what);
 		goto end_txn;
 	}
 	if (read_sites(mb, mi, err, errlen) == -1 ||
@@ -232,11 +232,11 @@ sitetab_read_pool(const char *dir, struct sb_pool *p, uint64_t *txnid,
 	int		 rc, ret = -1;
 
 	if ((rc = mb_open(&mb, dir, MB_RDONLY)) != 0) {
-		mb_err(NULL, rc, err, errlen, "cannot open metabase");
+		fail_msg(NULL, rc, err, errlen, "cannot open metabase");
 		return -1;
 	}
 	if ((rc = mb_begin(mb)) != 0)
-		mb_err(mb, rc, err, errlen, "cannot read metabase");
+		fail_msg(mb, rc, err, errlen, "cannot read metabase");
 	else {
 		ret = read_pool(mb, p, err, errlen);
 		*txnid = mb_txnid(mb);
@@ -314,7 +314,7 @@ sitetab_autostart(const char *dir, char *err, size_t errlen)
 		rc = rc == 0 ? mb_write_commit(mb) : (mb_write_abort(mb), rc);
 	}
 	if (rc != 0)
-		mb_err(mb, rc, err, errlen, "cannot apply ServerAutoStart");
+		fail_msg(mb, rc, err, errlen, "cannot apply ServerAutoStart");
 	mb_close(mb);
 	return rc == 0 ? 0 : -1;
 }

@@ -51,12 +51,12 @@ struct conn {
 	char		*rbuf;			/* the worker's read buffer */
 	size_t		 rcap;
 	size_t		 rstart, rend;		/* unparsed bytes in rbuf */
-	size_t		 floor;			/* rbuf[0..floor): the head in use */
+	size_t		 floor;			/* [0, floor): head in use */
 	char		 lip[INET6_ADDRSTRLEN];	/* local address */
 	unsigned	 lport;
 	char		 cip[INET6_ADDRSTRLEN];	/* client address */
 	unsigned	 nreq;			/* requests begun */
-	int		 rcvtimeo;		/* SO_RCVTIMEO and TCP_NODELAY set */
+	int		 rcvtimeo;		/* SO_RCVTIMEO, TCP_NODELAY */
 	int		 sndtimeo;		/* SO_SNDTIMEO set */
 	int		 broken;		/* a write failed */
 };

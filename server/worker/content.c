@@ -239,7 +239,8 @@ read_entries(struct vhost *vh, int dfd, struct entry **out, size_t *n)
 			continue;
 		/* A link is listed as what it leads to, if that is inside
 		 * the root; one leading out is not listed at all. */
-		if (S_ISLNK(st.st_mode) && listed_link(vh, d->d_name, &st) == -1)
+		if (S_ISLNK(st.st_mode) &&
+		    listed_link(vh, d->d_name, &st) == -1)
 			continue;
 		if (ne == cap) {
 			cap = cap ? cap * 2 : 64;

@@ -39,13 +39,13 @@ struct reply_ctx {
 	const struct hp_request *req;	/* NULL: no request could be read */
 	const struct settings *set;
 	unsigned	 nreq;		/* on this connection, this one too */
-	int		 body_read;	/* the request body is read or skipped */
-	int		 close;		/* close after this response, whatever */
+	int		 body_read;	/* its body read or skipped */
+	int		 close;		/* close after it, whatever */
 	int		 stopping;	/* the worker retires or must stop */
 };
 
 struct reply {
-	struct resp	 r;		/* the head, and a small body behind it */
+	struct resp	 r;		/* head, maybe a small body */
 	int		 status;
 	enum ka_next	 next;		/* what the connection does after it */
 	/* The body not in r: memory, or count bytes of fd from off. */
