@@ -150,6 +150,13 @@ answer(struct worker *w, struct request *rq, struct reply *rp,
 	struct content_req cr;
 	struct resp_cond cond;
 
+	/* Too big to read, whatever the site (the service's limit when it
+	 * has none). */
+	if (!req->chunked && req->content_length > 0 &&
+	    (uint64_t)req->content_length > rq->set.body_limit) {
+		reply_error(rp, ctx, 413, NULL, NULL);
+		return;
+	}
 	if (hrc != 0) {
 		reply_error(rp, ctx, hrc == MB_NOTFOUND ? 400 : 503,
 		    hrc == MB_NOTFOUND ? "Bad Request (Invalid Hostname)" :
@@ -157,11 +164,6 @@ answer(struct worker *w, struct request *rq, struct reply *rp,
 		return;
 	}
 	sb_set_state(w->sb, w->slot, SB_BUSY, vh->site);
-	if (!rq->body_read && req->content_length > 0 &&
-	    (uint64_t)req->content_length > rq->set.body_limit) {
-		reply_error(rp, ctx, 413, NULL, NULL);
-		return;
-	}
 	if (req->expect_other) {
 		reply_error(rp, ctx, 417, NULL, NULL);
 		return;
@@ -269,7 +271,7 @@ request_serve(struct worker *w, struct conn *c, struct request *rq,
 	struct reply_ctx ctx;
 	uint32_t	 tmo;
 	size_t		 taken;
-	int		 rc, hrc, status, err;
+	int		 rc, hrc, status, err, skip;
 
 	reply_init(&rp, w->wbuf, sizeof(w->wbuf), &w->scratch);
 	rq->req = req;
@@ -277,43 +279,45 @@ request_serve(struct worker *w, struct conn *c, struct request *rq,
 	c->rstart += headlen;
 	c->floor = c->rstart;	/* the head stays put until we are done */
 	rq->body_read = !req->chunked && req->content_length <= 0;
-	if ((err = mb_begin(w->mb)) != 0)
-		goto no_metabase;
+	if ((err = mb_begin(w->mb)) != 0) {
+		log_warnx("cannot read the metabase: %s", mb_strerror(err));
+		ctx_fill(&ctx, w, rq);
+		ctx.close = 1;
+		reply_error(&rp, &ctx, 503, NULL, NULL);
+		send_reply(&rp, c, rq);
+		return;
+	}
 	locate(w, c, rq, &hrc, &rc);
-	if (!rq->body_read && !req->expect_continue) {
-		/*
-		 * Drop the body, so the connection stays framed, without a
-		 * snapshot pinned while a slow client sends it (timed by its
-		 * site's HeaderWaitTimeout); then look again in a fresh one.
-		 */
-		mb_end(w->mb);
+	/*
+	 * A body is dropped after the reply is built and the snapshot ended,
+	 * so that the connection stays framed without a snapshot pinned
+	 * while a slow client sends it.  The reply is built as if that will
+	 * succeed; if it does not, an error replaces it.  A body over the
+	 * limit by its Content-Length is refused unread, and one the client
+	 * waits to be asked for (Expect: 100-continue) is never asked for.
+	 */
+	skip = !rq->body_read && !req->expect_continue && (req->chunked ||
+	    (uint64_t)req->content_length <= rq->set.body_limit);
+	ctx_fill(&ctx, w, rq);
+	ctx.body_read = rq->body_read || skip;
+	answer(w, rq, &rp, &ctx, hrc, rc);
+	mb_end(w->mb);
+	if (skip) {
+		/* Timed by the site's HeaderWaitTimeout. */
 		tmo = rq->set.hdr_timeout ? rq->set.hdr_timeout :
 		    w->svc.hdr_timeout;
 		status = skip_body(c, req, rq->set.body_limit, &rq->start,
 		    (uint64_t)tmo * 1000, &taken);
 		rq->received += taken;
-		if (status != 0) {
-			ctx_fill(&ctx, w, rq);
+		if (status == 0)
+			rq->body_read = 1;
+		else {
+			reply_discard(&rp);
+			reply_init(&rp, w->wbuf, sizeof(w->wbuf), &w->scratch);
+			ctx.body_read = 0;
 			reply_error(&rp, &ctx, status, NULL, NULL);
-			goto send;
 		}
-		rq->body_read = 1;
-		if ((err = mb_begin(w->mb)) != 0)
-			goto no_metabase;
-		locate(w, c, rq, &hrc, &rc);
 	}
-	ctx_fill(&ctx, w, rq);
-	answer(w, rq, &rp, &ctx, hrc, rc);
-	mb_end(w->mb);
- send:
-	send_reply(&rp, c, rq);
-	return;
-
- no_metabase:
-	log_warnx("cannot read the metabase: %s", mb_strerror(err));
-	ctx_fill(&ctx, w, rq);
-	ctx.close = 1;
-	reply_error(&rp, &ctx, 503, NULL, NULL);
 	send_reply(&rp, c, rq);
 }
 

@@ -5,9 +5,9 @@
  * begins the snapshot, finds the site and the key along the URL, copies
  * the settings out (settings.h), builds the reply (reply.h, content.h),
  * ends the snapshot, and only then sends: a slow client never pins a
- * snapshot.  A request with a body first drops the body (so that the
- * connection stays framed) outside any snapshot, then looks again in a
- * fresh one.
+ * snapshot.  A request's body is read and dropped (so that the
+ * connection stays framed) after the snapshot has ended, before sending;
+ * the site is looked up once either way.
  */
 #ifndef REQUEST_H
 #define REQUEST_H
