@@ -793,3 +793,138 @@ Test(master, sigint_while_starting_stops_it)
 	    "status %#x", status);
 	cr_assert_eq(access(pidfile, F_OK), -1, "pid file left behind");
 }
+
+/*
+ * Nothing lost under restarts.
+ */
+
+/* What a load client saw. */
+struct load_counts {
+	long	 ok;		/* whole, right responses */
+	long	 retried;	/* clean closes before any byte: sent again */
+	long	 failed;	/* resets, cut or wrong responses */
+};
+
+/* Read one response to GET / of alpha on fd; 1 whole and right, 0 a clean
+ * close before any byte, -1 anything else. */
+static int
+load_read(int fd)
+{
+	char		 buf[8192], *end, *cl;
+	size_t		 got = 0, need = 0;
+	ssize_t		 n;
+
+	for (;;) {
+		n = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (n == 0 && got == 0)
+			return 0;
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+		buf[got] = '\0';
+		if (need == 0 && (end = strstr(buf, "\r\n\r\n")) != NULL) {
+			if (strncmp(buf, "HTTP/1.1 200 ", 13) != 0 ||
+			    (cl = strstr(buf, "\r\nContent-Length: ")) ==
+			    NULL || cl > end)
+				return -1;
+			need = (size_t)(end + 4 - buf) + strtoul(cl + 18, NULL,
+			    10);
+		}
+		if (need != 0 && got >= need)
+			return got == need && strcmp(buf + need - 11,
+			    "site alpha\n") == 0 ? 1 : -1;
+		if (got == sizeof(buf) - 1)
+			return -1;
+	}
+}
+
+/*
+ * Keep-alive requests on one connection after another until stopfd is
+ * readable, as a client that retries a request the server closed on
+ * before answering; the counts go to outfd.
+ */
+static void
+load_client(unsigned port, int stopfd, int outfd)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: alpha.test\r\n\r\n";
+	struct load_counts lc = { 0, 0, 0 };
+	struct pollfd	 p = { stopfd, POLLIN, 0 };
+	int		 fd = -1, r;
+
+	signal(SIGPIPE, SIG_IGN);
+	while (poll(&p, 1, 0) == 0) {
+		if (fd == -1 && (fd = mbt_connect(port)) == -1) {
+			lc.failed++;
+			mbt_sleep_ms(10);
+			continue;
+		}
+		if (write(fd, req, sizeof(req) - 1) != (ssize_t)sizeof(req) - 1)
+			r = -1;
+		else
+			r = load_read(fd);
+		if (r == 1) {
+			lc.ok++;
+			continue;
+		}
+		if (r == 0)
+			lc.retried++;
+		else
+			lc.failed++;
+		close(fd);
+		fd = -1;
+	}
+	if (write(outfd, &lc, sizeof(lc)) != sizeof(lc))
+		_exit(1);
+	_exit(0);
+}
+
+Test(master, no_request_lost_over_hups_and_binding_changes, .timeout = 300)
+{
+	enum { NCLIENTS = 4, ROUNDS = 10 };
+	struct load_counts lc, sum = { 0, 0, 0 };
+	char		 b[64], *out;
+	pid_t		 pid[NCLIENTS];
+	int		 stop[2], res[2], i, reloads = 0;
+
+	start();
+	cr_assert_eq(pipe(stop), 0);
+	cr_assert_eq(pipe(res), 0);
+	for (i = 0; i < NCLIENTS; i++) {
+		if ((pid[i] = fork()) == 0)
+			load_client(env.port, stop[0], res[1]);
+		cr_assert_gt(pid[i], 0);
+	}
+	mbt_sleep_ms(300);
+	for (i = 0; i < ROUNDS; i++) {
+		cr_assert_eq(kill(env.server, SIGHUP), 0);
+		wait_server_says("mbhttpd: reloaded:", ++reloads,
+		    RELOAD_TIMEOUT_MS);
+		mbt_sleep_ms(200);
+	}
+	/* Another site's binding moves between one address and all: its
+	 * sockets change, alpha's stay. */
+	for (i = 0; i < ROUNDS; i++) {
+		xsnprintf(b, sizeof(b), "%s:%u:", i % 2 ? "127.0.0.1" : "",
+		    env.port2);
+		MBCTL("set", "W3SVC/3/ServerBindings", b);
+		wait_server_says("mbhttpd: reloaded:", ++reloads,
+		    RELOAD_TIMEOUT_MS);
+		mbt_sleep_ms(200);
+	}
+	cr_assert_eq(write(stop[1], "x", 1), 1);
+	for (i = 0; i < NCLIENTS; i++) {
+		cr_assert_eq(read(res[0], &lc, sizeof(lc)), sizeof(lc));
+		sum.ok += lc.ok;
+		sum.retried += lc.retried;
+		sum.failed += lc.failed;
+	}
+	for (i = 0; i < NCLIENTS; i++)
+		waitpid(pid[i], NULL, 0);
+	out = server_output();
+	cr_log_info("%ld answered, %ld sent again after a clean close, %ld "
+	    "failed", sum.ok, sum.retried, sum.failed);
+	cr_assert_gt(sum.ok, 100, "too few requests went through:\n%s", out);
+	cr_assert_eq(sum.failed, 0, "%ld of %ld requests failed:\n%s",
+	    sum.failed, sum.ok + sum.failed, out);
+	free(out);
+}

@@ -91,8 +91,8 @@ reopen_if_asked(void)
 
 /*
  * Between requests: wait for the next one on a kept-alive connection for
- * up to idle_ms.  Returns 1 when bytes have come, 0 to close (timeout,
- * end of file, stop), -1 to give way to a waiting client.
+ * up to idle_ms.  Returns 1 when bytes have come, 0 to close lingering
+ * (timeout, end of file, stop), -1 to give way to a waiting client.
  *
  * The wait is a blocking read with a one-second timeout
  * (conn_read_wait()), so that a busy connection costs one syscall a
@@ -118,10 +118,15 @@ wait_next(struct worker *w, struct conn *c, uint32_t site, uint64_t idle_ms)
 		c->rstart = c->rend = 0;
 	sb_set_state(w->sb, w->slot, SB_KEEPALIVE, site);
 	for (;;) {
-		if (worker_stopping(w))
-			return 0;
-		if ((el = elapsed_ms(&t0)) >= idle_ms)
-			return 0;
+		/*
+		 * Told to go, or idle too long: a request already here is
+		 * served (with Connection: close when stopping); else the
+		 * connection closes lingering, as the client may be sending
+		 * one just now.
+		 */
+		el = elapsed_ms(&t0);
+		if (worker_stopping(w) || el >= idle_ms)
+			return conn_read_now(c) > 0 ? 1 : 0;
 		if (!sb_saturated(w->sb)) {
 			if ((n = conn_read_wait(c)) > 0)
 				return 1;
@@ -212,7 +217,7 @@ serve_requests(struct worker *w, struct conn *c)
 			} else {
 				got = wait_next(w, c, site, idle_ms);
 				if (got == 0)
-					return END_CLOSE;
+					return END_LINGER;
 				if (got == -1)
 					return END_GIVE_WAY;
 				clock_gettime(CLOCK_MONOTONIC, &t0);
