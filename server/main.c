@@ -13,7 +13,7 @@
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: mbhttpd [-Ftv] [-f file] [-m metabase]\n");
+	fprintf(stderr, "usage: mbhttpd [-FtVv] [-f file] [-m metabase]\n");
 	exit(1);
 }
 
@@ -26,7 +26,7 @@ main(int argc, char *argv[])
 	int		 ch;
 
 	conf_init(&cf);
-	while ((ch = getopt(argc, argv, "Ff:m:tv")) != -1) {
+	while ((ch = getopt(argc, argv, "Ff:m:tVv")) != -1) {
 		switch (ch) {
 		case 'F':
 			cf.foreground = 1;
@@ -40,6 +40,10 @@ main(int argc, char *argv[])
 		case 't':
 			cf.test = 1;
 			break;
+		case 'V':
+			printf("mbhttpd %s\n", MBHTTPD_VERSION);
+			conf_release(&cf);
+			return 0;
 		case 'v':
 			cf.verbose = 1;
 			break;

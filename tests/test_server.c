@@ -1064,6 +1064,78 @@ Test(server, test_flag_prints_listen_addresses)
 	cr_assert_eq(mbt_connect(env.port), -1);
 }
 
+/* -t binds what it needs, and says so when another program holds a port. */
+Test(server, test_flag_fails_on_a_taken_port)
+{
+	struct sockaddr_in sin;
+	char	 bin[PATH_MAX], conf[PATH_MAX], out[8192], err[8192];
+	char	 want[64];
+	int	 s, rc, one = 1;
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_neq(s, -1);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)env.port2);
+	cr_assert_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0,
+	    "bind: %s", strerror(errno));
+	cr_assert_eq(listen(s, 1), 0);
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	xsnprintf(conf, sizeof(conf), "%s/t.conf", env.dir);
+	write_conf(conf, env.metabase);
+	{
+		const char *const av[] = { bin, "-t", "-f", conf, NULL };
+
+		rc = mbt_run(av, out, sizeof(out), err, sizeof(err),
+		    RUN_TIMEOUT_MS);
+	}
+	close(s);
+	cr_assert_eq(rc, 1, "exit %d\nstdout: %s\nstderr: %s", rc, out, err);
+	xsnprintf(want, sizeof(want), "cannot bind 127.0.0.1:%u", env.port2);
+	cr_assert_not_null(strstr(err, want), "no '%s' in: %s", want, err);
+	cr_assert_null(strstr(out, "configuration ok"), "stdout: %s", out);
+	/* The free port was let go. */
+	cr_assert_eq(mbt_connect(env.port), -1);
+}
+
+/* -t beside the running server: its sockets are its own, not an error. */
+Test(server, test_flag_beside_the_running_server)
+{
+	char	 bin[PATH_MAX], out[8192], err[8192];
+	int	 rc;
+
+	start();
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	{
+		const char *const av[] = { bin, "-t", "-f", env.conf, NULL };
+
+		rc = mbt_run(av, out, sizeof(out), err, sizeof(err),
+		    RUN_TIMEOUT_MS);
+	}
+	cr_assert_eq(rc, 0, "exit %d\nstdout: %s\nstderr: %s", rc, out, err);
+	cr_assert_not_null(strstr(out, "by the running mbhttpd"), "%s", out);
+	cr_assert_not_null(strstr(out, "configuration ok"), "%s", out);
+}
+
+Test(server, version_flag)
+{
+	char	 bin[PATH_MAX], out[256], err[256];
+	int	 rc;
+
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	{
+		const char *const av[] = { bin, "-V", NULL };
+
+		rc = mbt_run(av, out, sizeof(out), err, sizeof(err),
+		    RUN_TIMEOUT_MS);
+	}
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(strncmp(out, "mbhttpd ", 8), 0, "stdout: %s", out);
+	cr_assert(out[8] >= '0' && out[8] <= '9', "stdout: %s", out);
+}
+
 Test(server, missing_metabase_is_one_line_and_exit_1)
 {
 	char	 bin[PATH_MAX], conf[PATH_MAX], mb[PATH_MAX];

@@ -83,6 +83,64 @@ cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The pid in the pid file, if that process is alive; else 0. */
+static pid_t
+running_pid(void)
+{
+	char	 buf[32];
+	ssize_t	 len;
+	long	 pid;
+	int	 fd;
+
+	if (conf->pid_file == NULL ||
+	    (fd = open(conf->pid_file, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return 0;
+	buf[len] = '\0';
+	pid = strtol(buf, NULL, 10);
+	if (pid <= 1 || (kill((pid_t)pid, 0) == -1 && errno != EPERM))
+		return 0;
+	return (pid_t)pid;
+}
+
+/*
+ * For -t: bind each socket the plan needs, one by one, and let it go.  A
+ * socket in use while a server of this pid file runs is that server's,
+ * most likely: said, not an error.  Returns 0, or -1 when one cannot be
+ * bound (said on stderr).
+ */
+static int
+check_binds(const struct listener *ls, size_t n)
+{
+	struct listener	 one;
+	size_t		 i, k;
+	char		 err[512];
+	pid_t		 pid = running_pid();
+	int		 rc = 0;
+
+	for (i = 0; i < n; i++) {
+		one = ls[i];
+		one.fd = -1;
+		k = 1;
+		if (listen_open(&one, &k, NULL, 0, err, sizeof(err)) == 0) {
+			listen_close(&one, k, NULL, 0);
+			continue;
+		}
+		if (pid != 0 && strstr(err, strerror(EADDRINUSE)) != NULL) {
+			printf("listen %s: in use, by the running mbhttpd "
+			    "(pid %ld) if it serves it\n", ls[i].name,
+			    (long)pid);
+			continue;
+		}
+		fprintf(stderr, "mbhttpd: %s\n", err);
+		rc = -1;
+	}
+	return rc;
+}
+
 static int
 test_config(struct sitetab *mi, struct listener *ls, size_t n)
 {
@@ -129,6 +187,8 @@ test_config(struct sitetab *mi, struct listener *ls, size_t n)
 	free(ids);
 	if (n == 0)
 		printf("no started site has a binding: nothing to listen on\n");
+	if (check_binds(ls, n) == -1)
+		return 1;
 	printf("configuration ok\n");
 	return fflush(stdout) == 0 ? 0 : 1;
 }
