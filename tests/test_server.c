@@ -1119,6 +1119,61 @@ Test(server, test_flag_beside_the_running_server)
 	cr_assert_not_null(strstr(out, "configuration ok"), "%s", out);
 }
 
+/* The sample bootstrap file that make install puts in place is valid. */
+Test(server, sample_bootstrap_file_is_valid)
+{
+	char	 bin[PATH_MAX], conf[PATH_MAX], out[8192], err[8192];
+	int	 rc;
+
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	xsnprintf(conf, sizeof(conf), "%s/dist/mbhttpd.conf.sample",
+	    mbt_srcdir());
+	{
+		const char *const av[] = { bin, "-t", "-f", conf, "-m",
+		    env.metabase, NULL };
+
+		rc = mbt_run(av, out, sizeof(out), err, sizeof(err),
+		    RUN_TIMEOUT_MS);
+	}
+	cr_assert_eq(rc, 0, "exit %d\nstdout: %s\nstderr: %s", rc, out, err);
+	cr_assert_not_null(strstr(out, "configuration ok"), "%s", out);
+}
+
+/* make install puts the unit, the logrotate snippet and the bootstrap
+ * file under DESTDIR, with the prefix's paths. */
+Test(server, make_install_puts_the_service_files_in_place)
+{
+	char	 dest[PATH_MAX], dv[PATH_MAX + 16], ov[PATH_MAX + 8];
+	char	 path[PATH_MAX], out[8192], err[8192], *unit;
+	int	 rc;
+
+	xsnprintf(dest, sizeof(dest), "%s/dest", env.dir);
+	xsnprintf(dv, sizeof(dv), "DESTDIR=%s", dest);
+	xsnprintf(ov, sizeof(ov), "O=%s", mbt_build());
+	{
+		const char *const av[] = { "/usr/bin/make", "-s", "-C",
+		    mbt_srcdir(), dv, ov, "PREFIX=/opt/mb", "install", NULL };
+
+		rc = mbt_run(av, out, sizeof(out), err, sizeof(err), 120000);
+	}
+	cr_assert_eq(rc, 0, "make install: %d\n%s\n%s", rc, out, err);
+	xsnprintf(path, sizeof(path), "%s/opt/mb/lib/systemd/system/"
+	    "mbhttpd.service", dest);
+	cr_assert_not_null(unit = mbt_slurp(path), "no %s", path);
+	cr_assert_not_null(strstr(unit, "ExecStart=/opt/mb/sbin/mbhttpd -F "
+	    "-f /etc/mbhttpd/mbhttpd.conf\n"), "%s", unit);
+	cr_assert_not_null(strstr(unit, "ExecReload=/bin/kill -HUP $MAINPID"));
+	cr_assert_not_null(strstr(unit, "KillSignal=SIGQUIT"));
+	cr_assert_null(strstr(unit, "@"), "unfilled: %s", unit);
+	free(unit);
+	xsnprintf(path, sizeof(path), "%s/opt/mb/sbin/mbhttpd", dest);
+	cr_assert_eq(access(path, X_OK), 0, "%s", path);
+	xsnprintf(path, sizeof(path), "%s/etc/logrotate.d/mbhttpd", dest);
+	cr_assert_eq(access(path, R_OK), 0, "%s", path);
+	xsnprintf(path, sizeof(path), "%s/etc/mbhttpd/mbhttpd.conf", dest);
+	cr_assert_eq(access(path, R_OK), 0, "%s", path);
+}
+
 Test(server, version_flag)
 {
 	char	 bin[PATH_MAX], out[256], err[256];
