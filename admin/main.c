@@ -18,7 +18,8 @@ enum ctl_open {
 	OPEN_CREATE,		/* created if missing: init */
 	OPEN_RW,		/* an existing metabase, to change it */
 	OPEN_RO,		/* an existing metabase, to read it */
-	OPEN_SITE		/* OPEN_RO for site list, else OPEN_RW */
+	OPEN_SITE,		/* OPEN_RO for site list, else OPEN_RW */
+	OPEN_DIR		/* only its directory: status */
 };
 
 static const struct cmd {
@@ -39,6 +40,7 @@ static const struct cmd {
 	{ "backup",	OPEN_RO,	cmd_backup },
 	{ "restore",	OPEN_RW,	cmd_restore },
 	{ "schema",	OPEN_NONE,	cmd_schema },
+	{ "status",	OPEN_DIR,	cmd_status },
 };
 
 static void	usage(void);
@@ -71,6 +73,7 @@ usage(void)
 	    "       mbctl [-m dir] import file [--replace]\n"
 	    "       mbctl [-m dir] backup file\n"
 	    "       mbctl [-m dir] restore file\n"
+	    "       mbctl [-m dir] status [--json | --prometheus]\n"
 	    "       mbctl schema\n");
 }
 
@@ -172,6 +175,8 @@ main(int argc, char *argv[])
 		if (ctl_metabase_dir(mopt, &dir) == -1)
 			return CTL_FAIL;
 		ctl.dir = dir;
+	}
+	if (how != OPEN_NONE && how != OPEN_DIR) {
 		if (catch_faults(dir) == -1) {
 			free(dir);
 			return CTL_FAIL;

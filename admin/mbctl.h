@@ -57,6 +57,9 @@ int	cmd_import(struct ctl *, int, char **);
 int	cmd_backup(struct ctl *, int, char **);
 int	cmd_restore(struct ctl *, int, char **);
 
+/* cmd_status.c: what the running server does now. */
+int	cmd_status(struct ctl *, int, char **);
+
 /* util.c */
 /*
  * Print "mbctl: <message>" on stderr as one line (control characters in

@@ -928,3 +928,76 @@ Test(master, no_request_lost_over_hups_and_binding_changes, .timeout = 300)
 	    sum.failed, sum.ok + sum.failed, out);
 	free(out);
 }
+
+/*
+ * mbctl status: the running server's workers and sites, from its
+ * scoreboard, in text, JSON and Prometheus's format; none running, it
+ * says so.
+ */
+Test(master, mbctl_status_shows_workers_and_sites)
+{
+	struct mbt_resp	 r;
+	char		 out[65536], err[1024], want[128];
+	long long	 deadline;
+	int		 fd, rc;
+
+	start();
+	cr_assert_geq(fd = mbt_connect(env.port), 0);
+	cr_assert_eq(mbt_send(fd, "GET / HTTP/1.1\r\nHost: alpha.test\r\n\r\n"),
+	    0);
+	cr_assert_eq(mbt_read_response(fd, &r, 0), 0);
+	cr_assert_eq(r.status, 200);
+	mbt_resp_free(&r);
+	cr_assert_eq(try_get("127.0.0.1", env.port, "alpha.test", "/nope",
+	    &r), 0);
+	cr_assert_eq(r.status, 404);
+	mbt_resp_free(&r);
+	/* The kept-alive connection shows, with its client and request. */
+	deadline = mbt_now_ms() + 10000;
+	for (;;) {
+		rc = mbt_mbctl(&env, out, sizeof(out), "status", NULL);
+		cr_assert_eq(rc, 0, "mbctl status: %d\n%s", rc, out);
+		if (strstr(out, "keep-alive") != NULL)
+			break;
+		cr_assert_lt(mbt_now_ms(), deadline, "no keep-alive worker:\n%s",
+		    out);
+		mbt_sleep_ms(50);
+	}
+	xsnprintf(want, sizeof(want), "mbhttpd pid %ld on ", (long)env.server);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	cr_assert_not_null(strstr(out, "127.0.0.1"), "%s", out);
+	cr_assert_not_null(strstr(out, "GET / HTTP/1.1"), "%s", out);
+
+	cr_assert_eq(mbt_mbctl(&env, out, sizeof(out), "status", "--json",
+	    NULL), 0);
+	xsnprintf(want, sizeof(want), "{\"master\":{\"pid\":%ld,",
+	    (long)env.server);
+	cr_assert_eq(strncmp(out, want, strlen(want)), 0, "%s", out);
+	cr_assert_not_null(strstr(out, "\"state\":\"keep-alive\",\"site\":1,"
+	    "\"client\":\"127.0.0.1\""), "%s", out);
+	cr_assert_not_null(strstr(out, "{\"site\":1,\"connections\":1,"
+	    "\"requests\":2,"), "%s", out);
+	cr_assert_not_null(strstr(out, "\"2xx\":1,\"3xx\":0,\"4xx\":1,"),
+	    "%s", out);
+
+	cr_assert_eq(mbt_mbctl(&env, out, sizeof(out), "status",
+	    "--prometheus", NULL), 0);
+	cr_assert_not_null(strstr(out, "\nmbhttpd_requests_total{site=\"1\"} "
+	    "2\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "\nmbhttpd_connections{site=\"1\"} "
+	    "1\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "\nmbhttpd_responses_total{site=\"1\","
+	    "code=\"4xx\"} 1\n"), "%s", out);
+	cr_assert_not_null(strstr(out, "# TYPE mbhttpd_requests_total "
+	    "counter\n"), "%s", out);
+	mbt_close(fd);
+
+	cr_assert_eq(mbt_stop(&env), 0);
+	{
+		const char *const av[] = { "status", NULL };
+
+		rc = mbt_mbctlv(&env, av, out, sizeof(out), err, sizeof(err));
+	}
+	cr_assert_eq(rc, 1, "status with no server: %d", rc);
+	cr_assert_not_null(strstr(err, "mbctl: no server running"), "%s", err);
+}

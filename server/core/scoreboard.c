@@ -1,32 +1,129 @@
 /*
  * scoreboard.c - the shared slots, and the counts the pool is run by.
  */
-/* MAP_ANONYMOUS is not POSIX. */
+/* MAP_ANONYMOUS and O_NOFOLLOW are not POSIX. */
 #define _DEFAULT_SOURCE
 
 #include <sys/types.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
+#include <fcntl.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "server/core/scoreboard.h"
 
-struct scoreboard *
-sb_create(void)
+/* A file made anew and mapped, or NULL. */
+static struct scoreboard *
+map_file(const char *dir)
 {
+	char	 path[PATH_MAX], tmp[PATH_MAX];
 	void	*p;
+	int	 fd;
 
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, SB_FILENAME) >=
+	    sizeof(path) || (size_t)snprintf(tmp, sizeof(tmp), "%s.%ld", path,
+	    (long)getpid()) >= sizeof(tmp))
+		return NULL;
+	/* Made beside it and renamed: a reader never maps a short file. */
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1)
+		return NULL;
+	fchmod(fd, 0644);
+	if (ftruncate(fd, sizeof(struct scoreboard)) == -1)
+		goto unlink_tmp;
 	p = mmap(NULL, sizeof(struct scoreboard), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	    MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto unlink_tmp;
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		munmap(p, sizeof(struct scoreboard));
+		unlink(tmp);
+		return NULL;
+	}
+	return p;
+
+ unlink_tmp:
+	close(fd);
+	unlink(tmp);
+	return NULL;
+}
+
+struct scoreboard *
+sb_create(const char *dir, int *shared)
+{
+	struct scoreboard *sb = NULL;
+	void		*p;
+
+	*shared = 0;
+	if (dir != NULL && (sb = map_file(dir)) != NULL)
+		*shared = 1;
+	if (sb == NULL) {
+		p = mmap(NULL, sizeof(struct scoreboard), PROT_READ |
+		    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			return NULL;
+		sb = p;
+	}
+	sb->size = sizeof(*sb);
+	atomic_store(&sb->master_pid, (int32_t)getpid());
+	atomic_store(&sb->started, (int64_t)time(NULL));
+	/* Last: a reader takes the file for a scoreboard only now. */
+	memcpy(sb->magic, SB_MAGIC, sizeof(SB_MAGIC));
+	return sb;
 }
 
 void
-sb_destroy(struct scoreboard *sb)
+sb_destroy(struct scoreboard *sb, const char *dir)
 {
-	if (sb != NULL)
-		munmap(sb, sizeof(*sb));
+	char	 path[PATH_MAX];
+
+	if (sb == NULL)
+		return;
+	if (dir != NULL && atomic_load(&sb->master_pid) == (int32_t)getpid() &&
+	    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, SB_FILENAME) <
+	    sizeof(path))
+		unlink(path);
+	munmap(sb, sizeof(*sb));
+}
+
+void
+sb_count(struct scoreboard *sb, uint32_t site, int status, uint64_t bytes)
+{
+	struct sb_site	*e;
+	size_t		 i, n;
+	uint32_t	 id, zero;
+
+	e = &sb->site[0];
+	if (site == 0)
+		goto count;
+	for (i = sb_site_hash(site), n = 0; n < 8;
+	    n++, i = i + 1 < SB_SITES ? i + 1 : 1) {
+		e = &sb->site[i];
+		id = atomic_load_explicit(&e->id, memory_order_relaxed);
+		if (id == site)
+			goto count;
+		if (id != 0)
+			continue;
+		zero = 0;
+		if (atomic_compare_exchange_strong(&e->id, &zero, site) ||
+		    zero == site)
+			goto count;
+	}
+	/* The table is crowded here: count it with the others. */
+	e = &sb->site[0];
+ count:
+	atomic_fetch_add_explicit(&e->requests, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->bytes, bytes, memory_order_relaxed);
+	if (status >= 100 && status < 600)
+		atomic_fetch_add_explicit(&e->status[status / 100 - 1], 1,
+		    memory_order_relaxed);
 }
 
 void
@@ -118,7 +215,8 @@ sb_saturated(const struct scoreboard *sb)
 	sb_tally(sb, n);
 	if (n[SB_IDLE] != 0)
 		return 0;
-	live = n[SB_STARTING] + n[SB_BUSY] + n[SB_KEEPALIVE];
+	live = n[SB_STARTING] + n[SB_READ] + n[SB_WRITE] + n[SB_KEEPALIVE] +
+	    n[SB_GIVEWAY];
 	return live >= atomic_load_explicit(&sb->max_workers,
 	    memory_order_relaxed);
 }
@@ -185,7 +283,7 @@ sb_site_full(const struct scoreboard *sb, int slot, uint32_t site,
 		if (i == slot)
 			continue;
 		st = atomic_load_explicit(&s->state, memory_order_relaxed);
-		if ((st == SB_BUSY || st == SB_KEEPALIVE) &&
+		if ((st == SB_READ || st == SB_WRITE || st == SB_KEEPALIVE) &&
 		    atomic_load_explicit(&s->site,
 		    memory_order_relaxed) == site)
 			n++;

@@ -1,17 +1,16 @@
 /*
- * scoreboard.h - the state of every worker slot, in memory the master
- * maps shared before it forks, and the questions the pool asks of it.
- *
- * It holds no pointers: every process maps it at the same place only by
- * inheritance, and a worker killed half-way through an update can leave a
- * value stale but never a pointer wild.
+ * scoreboard.h - the server's side of the scoreboard (its layout, and
+ * mbctl's reader, are status/status.h): the state of every worker slot
+ * and each site's totals, in a file the master maps shared before it
+ * forks, and the questions the pool asks of it.
  *
  * Protocol.  A slot belongs to the master while it is SB_EMPTY: the master
  * readies it (sb_slot_start()) and forks.  From then on only the worker
  * writes its slot, through sb_set_state() and sb_request_done(): SB_IDLE
- * when it waits to accept, SB_BUSY while it reads or serves a request,
- * SB_KEEPALIVE while it holds an idle kept-alive connection between
- * requests, SB_GRACEFUL once it has been told to finish and go.  When the
+ * when it waits to accept, SB_READ while it reads a request, SB_WRITE
+ * while it answers, SB_KEEPALIVE while it holds an idle kept-alive
+ * connection between requests, SB_GIVEWAY while it lets one go for a
+ * waiting client, SB_GRACEFUL once it has been told to finish and go.  When the
  * worker has exited the master reaps it and gives the slot back
  * (sb_slot_free()).
  *
@@ -30,54 +29,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "metabase.h"
+#include <string.h>
 
-/*
- * Scoreboard slots: a full pool of the current generation plus a full
- * old generation still finishing after a graceful restart (SIGHUP), so a
- * restart never waits for a slot.  MB_MAXREADERS leaves room for both.
- */
-#define SB_SLOTS		(2 * MB_MAXWORKERS)
-
-enum sb_state {
-	SB_EMPTY,		/* no process */
-	SB_STARTING,		/* forked, not yet accepting */
-	SB_IDLE,		/* waiting to accept */
-	SB_BUSY,		/* reading or serving a request */
-	SB_KEEPALIVE,		/* kept-alive, between requests */
-	SB_GRACEFUL,		/* told to go: finishing, then exit */
-	SB_NSTATES
-};
-
-/* One worker's slot; its own cache line, as only that worker writes it. */
-struct sb_slot {
-	_Alignas(64) _Atomic int32_t pid;	/* 0 when SB_EMPTY */
-	atomic_int		 state;		/* enum sb_state */
-	_Atomic uint32_t	 generation;	/* generation started in */
-	_Atomic uint32_t	 site;		/* site served, 0 for none */
-	_Atomic uint64_t	 since;		/* state entered, sb_now_ms() */
-	_Atomic uint64_t	 requests;	/* requests served */
-};
-
-struct scoreboard {
-	/* Written by the master only, read by the workers. */
-	_Alignas(64) _Atomic uint32_t generation;	/* bumped on SIGHUP */
-	atomic_int		 stopping;	/* the master is stopping */
-	_Atomic uint32_t	 max_workers;	/* MaxWorkers */
-	_Atomic uint32_t	 min_spare;	/* MinSpareWorkers */
-	_Atomic uint32_t	 max_spare;	/* MaxSpareWorkers */
-	_Atomic uint32_t	 max_requests;	/* MaxRequestsPerWorker */
-	atomic_int		 nslots;	/* slots in use: [0, nslots) */
-	/*
-	 * Each slot's state again, a byte each, packed so that counting the
-	 * workers in a state reads a cache line or two.  Counting by looking,
-	 * not by keeping a tally: a worker killed in the middle of a state
-	 * change cannot leave a count wrong for ever, as the master resets
-	 * its byte when it reaps it.
-	 */
-	_Alignas(64) _Atomic unsigned char states[SB_SLOTS];
-	struct sb_slot		 slot[SB_SLOTS];
-};
+#include "status/status.h"
 
 /* The pool settings the master publishes for the workers. */
 struct sb_pool {
@@ -91,9 +45,15 @@ struct sb_pool {
  * The master's side.
  */
 
-/* Map a zeroed scoreboard shared with future children; NULL on failure. */
-struct scoreboard *sb_create(void);
-void	sb_destroy(struct scoreboard *);
+/*
+ * Map a zeroed scoreboard shared with future children, as the file
+ * dir/SB_FILENAME (made anew, readable by all, for mbctl status); when
+ * dir is NULL or the file cannot be made, in memory only, and *shared is
+ * 0.  NULL on failure.
+ */
+struct scoreboard *sb_create(const char *dir, int *shared);
+/* Unmap it, and remove its file when this process made it. */
+void	sb_destroy(struct scoreboard *, const char *dir);
 void	sb_publish_pool(struct scoreboard *, const struct sb_pool *);
 /* Ready the empty slot for a worker about to be forked (SB_STARTING). */
 void	sb_slot_start(struct scoreboard *, int slot);
@@ -138,6 +98,14 @@ sb_set_state(struct scoreboard *sb, int slot, enum sb_state st,
 	atomic_store_explicit(&s->state, (int)st, memory_order_release);
 	atomic_store_explicit(&sb->states[slot], (unsigned char)st,
 	    memory_order_release);
+}
+
+/* The site slot serves now, 0 for none. */
+static inline uint32_t
+sb_slot_site(const struct scoreboard *sb, int slot)
+{
+	return atomic_load_explicit(&sb->slot[slot].site,
+	    memory_order_relaxed);
 }
 
 /* Count one more request served by slot. */
@@ -190,12 +158,48 @@ sb_stale(const struct scoreboard *sb, int slot)
 	    atomic_load_explicit(&sb->generation, memory_order_relaxed);
 }
 
+/* The client of slot's connection now (inet_ntop text; "" for none). */
+static inline void
+sb_set_client(struct scoreboard *sb, int slot, const char *ip)
+{
+	struct sb_slot	*s = &sb->slot[slot];
+	size_t		 n = strlen(ip);
+
+	if (n >= SB_ADDRLEN)
+		n = SB_ADDRLEN - 1;
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(s->client, ip, n);
+	s->client[n] = '\0';
+	s->line[0] = '\0';
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
+}
+
+/* The start of the request line slot serves now: p[0 .. n). */
+static inline void
+sb_set_line(struct scoreboard *sb, int slot, const char *p, size_t n)
+{
+	struct sb_slot	*s = &sb->slot[slot];
+
+	if (n >= SB_LINE)
+		n = SB_LINE - 1;
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(s->line, p, n);
+	s->line[n] = '\0';
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
+}
+
+/* Count a response of status and bytes sent for site. */
+void	sb_count(struct scoreboard *, uint32_t site, int status,
+	    uint64_t bytes);
+
 /* How many workers are in each state, from the slots in use. */
 void	sb_tally(const struct scoreboard *, unsigned n[SB_NSTATES]);
 /*
  * No idle worker left and the pool is full (every live worker, starting,
- * idle, busy or keep-alive, counts; those told to go do not): a client
- * waiting to be accepted needs someone to give way.
+ * reading, writing, keep-alive or giving way, counts; those told to go do
+ * not): a client waiting to be accepted needs someone to give way.
  */
 int	sb_saturated(const struct scoreboard *);
 /*

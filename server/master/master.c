@@ -51,6 +51,7 @@ static uint64_t		 spawn_paused_until;
 static int		 maxed_warned;
 static int		 pool_warned;
 static char		*pid_file;	/* the one we wrote, to remove */
+static char		*sb_dir;	/* where the scoreboard file is */
 /* For startup_stop(): the pid file written, the child a parent waits on. */
 static char		 startup_pid_path[4096];
 static volatile pid_t	 detach_child;
@@ -820,7 +821,7 @@ master_run(struct conf *cf)
 	struct sitetab	 mi;
 	char		 err[4200];
 	uint64_t	 last, now;
-	int		 dfd = -1;
+	int		 dfd = -1, shared;
 
 	conf = cf;
 	log_init(cf->verbose);
@@ -888,8 +889,12 @@ master_run(struct conf *cf)
 	sitetab_make_log_dirs(&mi, conf->drop ? conf->user : NULL,
 	    conf->uid, conf->gid);
 	sitetab_release(&mi);
-	if ((sb = sb_create()) == NULL)
+	if ((sb_dir = strdup(cf->metabase)) == NULL ||
+	    (sb = sb_create(sb_dir, &shared)) == NULL)
 		fatal("cannot map the scoreboard");
+	if (!shared)
+		log_warnx("cannot write %s/%s: %s; mbctl status will not see "
+		    "this server", sb_dir, SB_FILENAME, strerror(errno));
 	sb_publish_pool(sb, &pool);
 	if (dfd != -1)
 		detach_done(dfd);
@@ -944,7 +949,8 @@ master_run(struct conf *cf)
 		free(pid_file);
 	}
 	log_info("stopped");
-	sb_destroy(sb);
+	sb_destroy(sb, sb_dir);
+	free(sb_dir);
 	sb = NULL;
 	return 0;
 }

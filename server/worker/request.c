@@ -74,15 +74,32 @@ ctx_fill(struct reply_ctx *ctx, const struct worker *w,
 	ctx->stopping = worker_stopping(w) || sb_retiring(w->sb, w->slot, 1);
 }
 
-/* Send rp on c and note in rq what went out and what comes next. */
+/* Send rp on c, note in rq what went out and what comes next, and count
+ * it for the site. */
 static void
-send_reply(struct reply *rp, struct conn *c, struct request *rq)
+send_reply(struct worker *w, struct reply *rp, struct conn *c,
+    struct request *rq)
 {
+	sb_set_state(w->sb, w->slot, SB_WRITE, sb_slot_site(w->sb, w->slot));
 	rq->status = rp->status;
 	rq->next = rp->next;
 	rq->sent = reply_send(rp, c);
 	if (c->broken)
 		rq->next = KA_CLOSE;
+	sb_count(w->sb, rq->site, rq->status, (uint64_t)rq->sent);
+}
+
+/* The request line at the head of req, for the status view. */
+static void
+show_line(struct worker *w, const struct hp_request *req, const char *end)
+{
+	const char	*p = req->method, *e;
+	size_t		 n = (size_t)(end - p) < SB_LINE ? (size_t)(end - p) :
+			    SB_LINE;
+
+	if ((e = memchr(p, '\r', n)) != NULL)
+		n = (size_t)(e - p);
+	sb_set_line(w->sb, w->slot, p, n);
 }
 
 /*
@@ -163,7 +180,7 @@ answer(struct worker *w, struct request *rq, struct reply *rp,
 		    NULL, NULL);
 		return;
 	}
-	sb_set_state(w->sb, w->slot, SB_BUSY, vh->site);
+	sb_set_state(w->sb, w->slot, SB_READ, vh->site);
 	if (req->expect_other) {
 		reply_error(rp, ctx, 417, NULL, NULL);
 		return;
@@ -172,7 +189,7 @@ answer(struct worker *w, struct request *rq, struct reply *rp,
 	    w->slot, vh->site, vh->props.v[MB_P_MAXCONNECTIONS].dword))) {
 		/* Refused: the connection does not count for the site, and
 		 * it closes, so that it holds no place either. */
-		sb_set_state(w->sb, w->slot, SB_BUSY, 0);
+		sb_set_state(w->sb, w->slot, SB_READ, 0);
 		ctx->close = 1;
 		reply_error(rp, ctx, 503, vh->state != MB_STATE_STARTED ?
 		    "This site is stopped." :
@@ -274,6 +291,7 @@ request_serve(struct worker *w, struct conn *c, struct request *rq,
 	int		 rc, hrc, status, err, skip;
 
 	reply_init(&rp, w->wbuf, sizeof(w->wbuf), &w->scratch);
+	show_line(w, req, c->rbuf + c->rstart + headlen);
 	rq->req = req;
 	rq->received = headlen;
 	c->rstart += headlen;
@@ -284,7 +302,7 @@ request_serve(struct worker *w, struct conn *c, struct request *rq,
 		ctx_fill(&ctx, w, rq);
 		ctx.close = 1;
 		reply_error(&rp, &ctx, 503, NULL, NULL);
-		send_reply(&rp, c, rq);
+		send_reply(w, &rp, c, rq);
 		return;
 	}
 	locate(w, c, rq, &hrc, &rc);
@@ -318,7 +336,7 @@ request_serve(struct worker *w, struct conn *c, struct request *rq,
 			reply_error(&rp, &ctx, status, NULL, NULL);
 		}
 	}
-	send_reply(&rp, c, rq);
+	send_reply(w, &rp, c, rq);
 }
 
 void
@@ -337,7 +355,7 @@ request_fail(struct worker *w, struct conn *c, struct request *rq,
 	reply_init(&rp, w->wbuf, sizeof(w->wbuf), &w->scratch);
 	ctx_fill(&ctx, w, rq);
 	reply_error(&rp, &ctx, status, NULL, NULL);
-	send_reply(&rp, c, rq);
+	send_reply(w, &rp, c, rq);
 	/* The client may still be sending what we could not read. */
 	if (rq->next == KA_CLOSE && !c->broken)
 		rq->next = KA_LINGER;

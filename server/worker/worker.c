@@ -161,6 +161,7 @@ wait_next(struct worker *w, struct conn *c, uint32_t site, uint64_t idle_ms)
 			if (conn_read_now(c) > 0)
 				return 1;
 			log_debug("giving way to a waiting connection");
+			sb_set_state(w->sb, w->slot, SB_GIVEWAY, site);
 			return -1;
 		}
 		/* Not our turn: let the oldest go first. */
@@ -233,7 +234,7 @@ serve_requests(struct worker *w, struct conn *c)
 			}
 			if (got < 0)
 				return END_CLOSE;
-			sb_set_state(w->sb, w->slot, SB_BUSY, 0);
+			sb_set_state(w->sb, w->slot, SB_READ, 0);
 		}
 		request_init(&rq, w, ++c->nreq, &t0);
 		if (n == HP_ERROR) {
@@ -318,7 +319,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	struct conn	 c;
 	pid_t		 pid;
 
-	sb_set_state(w->sb, w->slot, SB_BUSY, 0);
+	sb_set_state(w->sb, w->slot, SB_READ, 0);
 	/*
 	 * Taking the last idle place of a full pool: wake the keep-alive
 	 * worker idle longest out of its blocking read (SIGUSR2), so that it
@@ -329,6 +330,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr_storage *peer,
 		kill(pid, SIGUSR2);
 	conn_init(&c, fd, &conn_plain, w->rbuf, sizeof(w->rbuf), peer,
 	    li->wildcard ? "" : li->ip, li->port);
+	sb_set_client(w->sb, w->slot, c.cip);
 	switch (serve_requests(w, &c)) {
 	case END_CLOSE:
 		if (c.rend > c.rstart)
@@ -345,6 +347,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr_storage *peer,
 		conn_linger(&c, WORKER_GIVEWAY_DRAIN_MS);
 		break;
 	}
+	sb_set_client(w->sb, w->slot, "");
 	sb_set_state(w->sb, w->slot, SB_IDLE, 0);
 }
 
