@@ -31,6 +31,7 @@ struct srow {
 	uint32_t	 site;		/* 0: no site, or the table was full */
 	unsigned	 conns;
 	uint64_t	 requests, bytes, status[5];
+	char		 unbound[SB_BINDLEN + 128];	/* why not served */
 };
 
 static uint64_t
@@ -101,7 +102,12 @@ snapshot(const struct scoreboard *sb, struct wrow **wp, size_t *nw,
 		e = &sb->site[i];
 		s[m].site = atomic_load(&e->id);
 		s[m].requests = atomic_load(&e->requests);
-		if ((i > 0 && s[m].site == 0) || s[m].requests == 0)
+		if (i > 0 && s[m].site == 0)
+			continue;
+		s[m].unbound[0] = '\0';
+		status_site_unbound(sb, s[m].site, s[m].unbound,
+		    sizeof(s[m].unbound));
+		if (s[m].requests == 0 && s[m].unbound[0] == '\0')
 			continue;
 		s[m].bytes = atomic_load(&e->bytes);
 		for (j = 0; j < 5; j++)
@@ -116,6 +122,7 @@ snapshot(const struct scoreboard *sb, struct wrow **wp, size_t *nw,
 		for (j = 0; j < m && s[j].site != w[i].site; j++)
 			;
 		if (j == m) {
+			memset(&s[m], 0, sizeof(s[m]));
 			s[m].site = w[i].site;
 			m++;
 			qsort(s, m, sizeof(*s), srow_cmp);
@@ -218,6 +225,10 @@ out_text(const struct scoreboard *sb, const char *dir, const struct wrow *w,
 		    (unsigned long long)s[i].status[3],
 		    (unsigned long long)s[i].status[4]);
 	}
+	for (i = 0; i < ns; i++)
+		if (s[i].unbound[0] != '\0')
+			printf("site %lu is not served on one of its bindings: "
+			    "%s\n", (unsigned long)s[i].site, s[i].unbound);
 }
 
 static void
@@ -261,7 +272,12 @@ out_json(const struct scoreboard *sb, const char *dir, const struct wrow *w,
 		for (j = 0; j < 5; j++)
 			printf("%s\"%zuxx\":%llu", j ? "," : "", j + 1,
 			    (unsigned long long)s[i].status[j]);
-		printf("}}");
+		printf("},\"not_served\":");
+		if (s[i].unbound[0] != '\0')
+			print_json_str(s[i].unbound);
+		else
+			printf("null");
+		printf("}");
 	}
 	printf("]}\n");
 }
@@ -299,6 +315,12 @@ out_prom(const struct scoreboard *sb, const struct wrow *w, size_t nw,
 		if (s[i].site != 0)
 			printf("mbhttpd_connections{site=\"%lu\"} %u\n",
 			    (unsigned long)s[i].site, s[i].conns);
+	printf("# HELP mbhttpd_site_bind_failed Whether a binding of the site "
+	    "cannot be bound.\n# TYPE mbhttpd_site_bind_failed gauge\n");
+	for (i = 0; i < ns; i++)
+		if (s[i].site != 0)
+			printf("mbhttpd_site_bind_failed{site=\"%lu\"} %d\n",
+			    (unsigned long)s[i].site, s[i].unbound[0] != '\0');
 	printf("# HELP mbhttpd_requests_total Requests answered, by site "
 	    "(\"\" for none).\n# TYPE mbhttpd_requests_total counter\n");
 	for (i = 0; i < ns; i++)

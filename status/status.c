@@ -99,6 +99,34 @@ status_slot_text(const struct sb_slot *s, char client[SB_ADDRLEN],
 	return -1;
 }
 
+int
+status_site_unbound(const struct scoreboard *sb, uint32_t site, char *buf,
+    size_t len)
+{
+	const struct sb_site *e;
+	char		 name[SB_BINDLEN];
+	size_t		 i, n;
+	int		 err;
+
+	if (site == 0)
+		return 0;
+	for (i = sb_site_hash(site), n = 0; n < 8;
+	    n++, i = i + 1 < SB_SITES ? i + 1 : 1) {
+		e = &sb->site[i];
+		if (atomic_load(&e->id) == 0)
+			return 0;
+		if (atomic_load(&e->id) != site)
+			continue;
+		if ((err = atomic_load(&e->bind_err)) == 0)
+			return 0;
+		memcpy(name, e->bind_name, sizeof(name));
+		name[sizeof(name) - 1] = '\0';
+		snprintf(buf, len, "cannot bind %s: %s", name, strerror(err));
+		return 1;
+	}
+	return 0;
+}
+
 const char *
 status_state_name(int state)
 {

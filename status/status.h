@@ -72,12 +72,19 @@ struct sb_slot {
 	char			 line[SB_LINE];		/* "" for none */
 };
 
-/* One site's totals since the master started. */
+#define SB_BINDLEN		56	/* "[ffff:...]:65535" */
+
+/*
+ * One site's totals since the master started, and why it is not served
+ * on one of its bindings, if it is not.
+ */
 struct sb_site {
 	_Alignas(64) _Atomic uint32_t id;	/* 0: free */
 	_Atomic uint64_t	 requests;
 	_Atomic uint64_t	 bytes;		/* sent */
 	_Atomic uint64_t	 status[5];	/* 1xx .. 5xx */
+	_Atomic int32_t		 bind_err;	/* errno of its failed bind */
+	char			 bind_name[SB_BINDLEN];	/* the socket */
 };
 
 struct scoreboard {
@@ -132,6 +139,13 @@ void	status_close(const struct scoreboard *);
  * kept changing. */
 int	status_slot_text(const struct sb_slot *s, char client[SB_ADDRLEN],
 	    char line[SB_LINE]);
+/*
+ * Why site is not served on one of its bindings: "cannot bind X: reason"
+ * into buf, and 1; or 0 when it is served (or the table has no word of
+ * it).
+ */
+int	status_site_unbound(const struct scoreboard *sb, uint32_t site,
+	    char *buf, size_t len);
 /* "idle", "reading", ... for a state. */
 const char *status_state_name(int state);
 

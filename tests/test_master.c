@@ -1001,3 +1001,144 @@ Test(master, mbctl_status_shows_workers_and_sites)
 	cr_assert_eq(rc, 1, "status with no server: %d", rc);
 	cr_assert_not_null(strstr(err, "mbctl: no server running"), "%s", err);
 }
+
+/*
+ * Sockets that cannot be bound.
+ */
+
+/* A listening socket on a free port of 127.0.0.1, as another program
+ * would hold it; its port in *port. */
+static int
+hold_port(unsigned *port)
+{
+	struct sockaddr_in sin;
+	socklen_t	 len = sizeof(sin);
+	int		 s;
+
+	cr_assert_geq(s = socket(AF_INET, SOCK_STREAM, 0), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(s, 4), 0);
+	cr_assert_eq(getsockname(s, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return s;
+}
+
+/* Wait until GET / of host on port answers body, up to ms. */
+static void
+wait_answer(unsigned port, const char *host, const char *body, long ms)
+{
+	struct mbt_resp	 r;
+	long long	 deadline = mbt_now_ms() + ms;
+	char		*out;
+	int		 ok;
+
+	for (;;) {
+		ok = try_get("127.0.0.1", port, host, "/", &r) == 0 &&
+		    r.status == 200 && r.body != NULL &&
+		    strcmp(r.body, body) == 0;
+		mbt_resp_free(&r);
+		if (ok)
+			return;
+		if (mbt_now_ms() >= deadline) {
+			out = server_output();
+			cr_assert_fail("%s on port %u does not answer within %ld "
+			    "ms:\n%s", host, port, ms, out);
+		}
+		mbt_sleep_ms(50);
+	}
+}
+
+/* CPU time, in clock ticks, of the server's workers so far. */
+static long
+workers_cpu(void)
+{
+	pid_t		 pids[64];
+	char		 path[64], buf[1024], *p;
+	unsigned long	 ut, st;
+	long		 sum = 0;
+	size_t		 i, n;
+	FILE		*f;
+
+	n = mbt_workers(&env, pids, 64);
+	for (i = 0; i < n; i++) {
+		xsnprintf(path, sizeof(path), "/proc/%ld/stat", (long)pids[i]);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(buf, sizeof(buf), f) != NULL &&
+		    (p = strrchr(buf, ')')) != NULL &&
+		    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u "
+		    "%*u %lu %lu", &ut, &st) == 2)
+			sum += (long)(ut + st);
+		fclose(f);
+	}
+	return sum;
+}
+
+/*
+ * A site created on a port another program holds: the others serve on,
+ * mbctl status says why it is not served, and once the port is free it
+ * is served within seconds, with no signal.
+ */
+Test(master, busy_port_is_retried_until_it_binds)
+{
+	char	 b[64], out[65536], want[128];
+	unsigned p3;
+	int	 s;
+
+	start();
+	s = hold_port(&p3);
+	xsnprintf(b, sizeof(b), "127.0.0.1:%u:", p3);
+	cr_assert_eq(mbt_site(&env, 4, "delta", b), 0);
+	xsnprintf(want, sizeof(want), "cannot bind 127.0.0.1:%u: Address "
+	    "already in use", p3);
+	wait_server_says(want, 1, RELOAD_TIMEOUT_MS);
+	wait_answer(env.port, "alpha.test", "site alpha\n", 5000);
+	wait_answer(env.port2, "gamma.test", "site gamma\n", 5000);
+	cr_assert_eq(mbt_mbctl(&env, out, sizeof(out), "status", NULL), 0);
+	xsnprintf(want, sizeof(want), "site 4 is not served on one of its "
+	    "bindings: cannot bind 127.0.0.1:%u: Address already in use", p3);
+	cr_assert_not_null(strstr(out, want), "%s", out);
+	/* Said once, not every second. */
+	mbt_sleep_ms(2500);
+	xsnprintf(want, sizeof(want), "cannot bind 127.0.0.1:%u", p3);
+	cr_assert_eq(server_says(want), 1, "said %d times", server_says(want));
+
+	close(s);
+	wait_answer(p3, "delta.test", "site delta\n", 10000);
+	cr_assert_eq(mbt_mbctl(&env, out, sizeof(out), "status", NULL), 0);
+	cr_assert_null(strstr(out, "not served"), "%s", out);
+}
+
+/*
+ * A binding change that moves a port to all addresses and adds a busy
+ * one: what can be bound is served, and no worker spins on a socket the
+ * reload shut down.
+ */
+Test(master, half_failed_rebind_serves_the_rest_without_spinning)
+{
+	char	 b1[64], b2[64];
+	long	 c0, c1;
+	unsigned p3;
+	int	 s;
+
+	start();
+	s = hold_port(&p3);
+	xsnprintf(b1, sizeof(b1), ":%u:", env.port2);
+	xsnprintf(b2, sizeof(b2), "127.0.0.1:%u:", p3);
+	MBCTL("set", "W3SVC/3/ServerBindings", b1, b2);
+	wait_server_says("mbhttpd: reloaded:", 1, RELOAD_TIMEOUT_MS);
+	wait_answer(env.port2, "gamma.test", "site gamma\n", 5000);
+	wait_answer(env.port, "alpha.test", "site alpha\n", 5000);
+	mbt_sleep_ms(1500);	/* the old generation gone */
+	c0 = workers_cpu();
+	mbt_sleep_ms(2000);
+	c1 = workers_cpu();
+	cr_assert_lt(c1 - c0, 50, "the workers used %ld ticks in 2 s idle",
+	    c1 - c0);
+	wait_answer(env.port2, "gamma.test", "site gamma\n", 5000);
+	close(s);
+	wait_answer(p3, "gamma.test", "site gamma\n", 10000);
+}

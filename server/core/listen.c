@@ -258,6 +258,49 @@ release_port(const struct listener *l, const struct listener *ls, size_t n,
 	return done;
 }
 
+/*
+ * Open ls[*i], taking over an equal socket of old.  A [::] this host
+ * cannot have is dropped from ls (*np lowered, *i stepped back).  Returns
+ * 0, or -1 with errno.
+ */
+static int
+open_planned(struct listener *ls, size_t *i, size_t *np,
+    const struct listener *old, size_t nold)
+{
+	struct listener	*l = &ls[*i];
+	size_t		 j;
+
+	for (j = 0; j < nold; j++)
+		if (old[j].fd != -1 && same_addr(l, &old[j]))
+			break;
+	if (j < nold) {
+		l->fd = old[j].fd;
+		return 0;
+	}
+	if ((l->fd = open_one(l)) != -1)
+		return 0;
+	/*
+	 * A reload moving a port between one address and all of them: the
+	 * old socket on that port, which the new plan drops, holds it.  Stop
+	 * its listening (for the old workers too) and try again.
+	 */
+	if (errno == EADDRINUSE && release_port(l, ls, *np, old, nold) > 0 &&
+	    (l->fd = open_one(l)) != -1)
+		return 0;
+	if (l->wildcard && l->ss.ss_family == AF_INET6 &&
+	    (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
+		log_warnx("no IPv6 on this host: not listening on %s",
+		    l->name);
+		no_ipv6 = 1;
+		memmove(l, l + 1, (*np - *i - 1) * sizeof(*ls));
+		(*np)--;
+		(*i)--;
+		return 0;
+	}
+	l->err = errno;
+	return -1;
+}
+
 int
 listen_open(struct listener *ls, size_t *np, const struct listener *old,
     size_t nold, char *err, size_t errlen)
@@ -265,37 +308,10 @@ listen_open(struct listener *ls, size_t *np, const struct listener *old,
 	size_t	 i, j;
 
 	for (i = 0; i < *np; i++) {
-		for (j = 0; j < nold; j++)
-			if (old[j].fd != -1 && same_addr(&ls[i], &old[j]))
-				break;
-		if (j < nold) {
-			ls[i].fd = old[j].fd;
+		if (open_planned(ls, &i, np, old, nold) == 0)
 			continue;
-		}
-		if ((ls[i].fd = open_one(&ls[i])) != -1)
-			continue;
-		/*
-		 * A reload moving a port between one address and all of
-		 * them: the old socket on that port, which the new plan
-		 * drops, holds it.  Stop its listening (for the old workers
-		 * too) and try again.
-		 */
-		if (errno == EADDRINUSE && release_port(&ls[i], ls, *np, old,
-		    nold) > 0 && (ls[i].fd = open_one(&ls[i])) != -1)
-			continue;
-		if (ls[i].wildcard && ls[i].ss.ss_family == AF_INET6 &&
-		    (errno == EAFNOSUPPORT || errno == EADDRNOTAVAIL)) {
-			log_warnx("no IPv6 on this host: not listening on %s",
-			    ls[i].name);
-			no_ipv6 = 1;
-			memmove(&ls[i], &ls[i + 1],
-			    (*np - i - 1) * sizeof(*ls));
-			(*np)--;
-			i--;
-			continue;
-		}
 		seterr(err, errlen, "cannot bind %s: %s", ls[i].name,
-		    strerror(errno));
+		    strerror(ls[i].err));
 		goto close_new;
 	}
 	return 0;
@@ -307,6 +323,25 @@ listen_open(struct listener *ls, size_t *np, const struct listener *old,
 		ls[j].fd = -1;
 	}
 	return -1;
+}
+
+void
+listen_open_some(struct listener *ls, size_t *np, const struct listener *old,
+    size_t nold, struct listener *failed, size_t *nfailed)
+{
+	size_t	 i, n;
+
+	*nfailed = 0;
+	for (i = 0; i < *np; i++)
+		if (open_planned(ls, &i, np, old, nold) == -1)
+			ls[i].fd = -1;
+	for (i = n = 0; i < *np; i++) {
+		if (ls[i].fd == -1)
+			failed[(*nfailed)++] = ls[i];
+		else
+			ls[n++] = ls[i];
+	}
+	*np = n;
 }
 
 /* Whether every socket of a is in b, but an [::] this host cannot have. */

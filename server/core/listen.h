@@ -35,6 +35,7 @@ struct listener {
 	char			 ip[INET6_ADDRSTRLEN];
 	/* For messages: "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:80". */
 	char			 name[LISTEN_NAMELEN];
+	int			 err;		/* errno of a failed bind */
 };
 
 /*
@@ -55,6 +56,14 @@ int	listen_plan(const struct mb_binding *b, size_t nb,
  */
 int	listen_open(struct listener *ls, size_t *np, const struct listener *old,
 	    size_t nold, char *err, size_t errlen);
+/*
+ * As listen_open(), but what cannot be bound does not stop the rest: the
+ * sockets opened stay in ls[0 .. *np), and those that failed, with their
+ * err, go to failed[0 .. *nfailed) (room for *np of them).
+ */
+void	listen_open_some(struct listener *ls, size_t *np,
+	    const struct listener *old, size_t nold, struct listener *failed,
+	    size_t *nfailed);
 /* Whether a[0 .. na) and b[0 .. nb) name the same sockets. */
 int	listen_same(const struct listener *a, size_t na,
 	    const struct listener *b, size_t nb);

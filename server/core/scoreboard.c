@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,37 +94,70 @@ sb_destroy(struct scoreboard *sb, const char *dir)
 	munmap(sb, sizeof(*sb));
 }
 
-void
-sb_count(struct scoreboard *sb, uint32_t site, int status, uint64_t bytes)
+/*
+ * The table entry of site, taken if it has none yet; entry 0 when site is
+ * 0 or the table is crowded where site goes.
+ */
+static struct sb_site *
+site_entry(struct scoreboard *sb, uint32_t site)
 {
 	struct sb_site	*e;
 	size_t		 i, n;
 	uint32_t	 id, zero;
 
-	e = &sb->site[0];
 	if (site == 0)
-		goto count;
+		return &sb->site[0];
 	for (i = sb_site_hash(site), n = 0; n < 8;
 	    n++, i = i + 1 < SB_SITES ? i + 1 : 1) {
 		e = &sb->site[i];
 		id = atomic_load_explicit(&e->id, memory_order_relaxed);
 		if (id == site)
-			goto count;
+			return e;
 		if (id != 0)
 			continue;
 		zero = 0;
 		if (atomic_compare_exchange_strong(&e->id, &zero, site) ||
 		    zero == site)
-			goto count;
+			return e;
 	}
-	/* The table is crowded here: count it with the others. */
-	e = &sb->site[0];
- count:
+	return &sb->site[0];
+}
+
+void
+sb_count(struct scoreboard *sb, uint32_t site, int status, uint64_t bytes)
+{
+	struct sb_site	*e = site_entry(sb, site);
+
 	atomic_fetch_add_explicit(&e->requests, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&e->bytes, bytes, memory_order_relaxed);
 	if (status >= 100 && status < 600)
 		atomic_fetch_add_explicit(&e->status[status / 100 - 1], 1,
 		    memory_order_relaxed);
+}
+
+void
+sb_bind_errors_clear(struct scoreboard *sb)
+{
+	size_t	 i;
+
+	for (i = 0; i < SB_SITES; i++)
+		atomic_store(&sb->site[i].bind_err, 0);
+}
+
+void
+sb_bind_error(struct scoreboard *sb, uint32_t site, const char *name,
+    int err)
+{
+	struct sb_site	*e = site_entry(sb, site);
+	size_t		 n = strlen(name);
+
+	if (e == &sb->site[0])
+		return;
+	if (n >= SB_BINDLEN)
+		n = SB_BINDLEN - 1;
+	memcpy(e->bind_name, name, n);
+	e->bind_name[n] = '\0';
+	atomic_store(&e->bind_err, err);
 }
 
 void

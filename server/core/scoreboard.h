@@ -190,6 +190,13 @@ sb_set_line(struct scoreboard *sb, int slot, const char *p, size_t n)
 	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
 }
 
+/*
+ * The master's word on bindings: site is not served on socket name
+ * (errno err); sb_bind_errors_clear() forgets every such word.
+ */
+void	sb_bind_error(struct scoreboard *, uint32_t site, const char *name,
+	    int err);
+void	sb_bind_errors_clear(struct scoreboard *);
 /* Count a response of status and bytes sent for site. */
 void	sb_count(struct scoreboard *, uint32_t site, int status,
 	    uint64_t bytes);

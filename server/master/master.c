@@ -33,6 +33,9 @@
 static struct scoreboard *sb;		/* shared with the workers */
 static struct listener	*listeners;	/* listeners[0 .. nlisteners) */
 static size_t		 nlisteners;
+/* Sockets the started sites need that could not be bound, retried. */
+static struct listener	*pending;	/* pending[0 .. npending) */
+static size_t		 npending;
 static struct conf	*conf;		/* the bootstrap settings */
 static pid_t		 master_pid;
 
@@ -469,11 +472,89 @@ needs_sockets(const struct sitetab *mi)
 	char		 err[256];
 	int		 differ;
 
+	struct listener	*all;
+
 	if (listen_plan(mi->b, mi->nb, &nls, &nn, err, sizeof(err)) == -1)
 		return 0;	/* a reload would say why */
-	differ = !listen_same(nls, nn, listeners, nlisteners);
+	if ((all = calloc(nlisteners + npending + 1, sizeof(*all))) == NULL) {
+		free(nls);
+		return 0;
+	}
+	memcpy(all, listeners, nlisteners * sizeof(*all));
+	memcpy(all + nlisteners, pending, npending * sizeof(*all));
+	differ = !listen_same(nls, nn, all, nlisteners + npending);
+	free(all);
 	free(nls);
 	return differ;
+}
+
+/* Whether a socket named name was pending already. */
+static int
+was_pending(const struct listener *old, size_t nold, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < nold; i++)
+		if (strcmp(old[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The sockets of the plan that could not be bound become pending: said
+ * once each, and the sites they serve marked in the scoreboard for mbctl.
+ * Takes failed (allocated).
+ */
+static void
+set_pending(const struct sitetab *mi, struct listener *failed, size_t nf)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < nf; i++)
+		if (!was_pending(pending, npending, failed[i].name))
+			log_warnx("cannot bind %s: %s; its sites are not served "
+			    "there until it binds (tried again every second)",
+			    failed[i].name, strerror(failed[i].err));
+	for (i = 0; i < npending; i++)
+		if (!was_pending(failed, nf, pending[i].name))
+			log_info("%s: no longer needed or bound",
+			    pending[i].name);
+	free(pending);
+	pending = failed;
+	npending = nf;
+	sb_bind_errors_clear(sb);
+	for (i = 0; i < npending; i++)
+		for (j = 0; j < mi->nb; j++)
+			if (serves(&pending[i], &mi->b[j]))
+				sb_bind_error(sb, mi->bsite[j], pending[i].name,
+				    pending[i].err);
+}
+
+/*
+ * Once a second: can a pending socket be bound now?  Then a graceful
+ * restart takes it in.
+ */
+static void
+retry_pending(void)
+{
+	struct listener	 one;
+	size_t		 i, k;
+	char		 err[512];
+
+	for (i = 0; i < npending; i++) {
+		one = pending[i];
+		one.fd = -1;
+		k = 1;
+		if (listen_open(&one, &k, listeners, nlisteners, err,
+		    sizeof(err)) == -1)
+			continue;
+		if (k == 1 && one.fd != -1)
+			close(one.fd);
+		log_info("%s can be bound now: restarting to serve it",
+		    pending[i].name);
+		sig_hup = 1;
+		return;
+	}
 }
 
 /*
@@ -525,6 +606,8 @@ maintain(void)
 		pool_warned = 1;
 	}
 
+	if (npending > 0)
+		retry_pending();
 	count_pool(&live, &idle, &last);
 	if ((idle > pool.max_spare || live > pool.max_workers) && last >= 0) {
 		/* One a tick, as Apache: load that comes back finds them. */
@@ -655,8 +738,8 @@ restart(void)
 {
 	struct conf	*nc;
 	struct sitetab	 mi;
-	struct listener	*nls;
-	size_t		 nn;
+	struct listener	*nls, *failed;
+	size_t		 nn, nfailed;
 	char		 err[4200];
 	int		 i, n;
 
@@ -679,18 +762,24 @@ restart(void)
 		log_warnx("reload failed: %s", err);
 		goto free_mi;
 	}
-	if (listen_open(nls, &nn, listeners, nlisteners, err,
-	    sizeof(err)) == -1) {
-		log_warnx("reload failed: %s", err);
+	/*
+	 * What cannot be bound (a port another program holds) does not keep
+	 * the other sites from their new bindings: it is pending, and tried
+	 * again each second.
+	 */
+	if ((failed = calloc(nn + 1, sizeof(*failed))) == NULL) {
+		log_warnx("reload failed: out of memory");
 		free(nls);
 		goto free_mi;
 	}
+	listen_open_some(nls, &nn, listeners, nlisteners, failed, &nfailed);
 
 	/* Committed from here on. */
 	listen_close(listeners, nlisteners, nls, nn);
 	free(listeners);
 	listeners = nls;
 	nlisteners = nn;
+	set_pending(&mi, failed, nfailed);
 	if (!same_str(nc->pid_file, conf->pid_file))
 		log_warnx("pid_file changed: it takes a stop and start");
 	if (!conf->foreground && !same_str(nc->error_log, conf->error_log) &&
@@ -944,6 +1033,9 @@ master_run(struct conf *cf)
 	free(listeners);
 	listeners = NULL;
 	nlisteners = 0;
+	free(pending);
+	pending = NULL;
+	npending = 0;
 	if (pid_file != NULL) {
 		unlink(pid_file);
 		free(pid_file);

@@ -261,6 +261,34 @@ serve_requests(struct worker *w, struct conn *c)
 }
 
 /*
+ * accept4(2) on listener i; -1 when none is waiting.  A listener the
+ * master has shut down (a stop, or a reload that moved its port) answers
+ * EINVAL for ever: it leaves the epoll set, so that it wakes no one, and
+ * is not tried again.
+ */
+static int
+try_accept(struct worker *w, size_t i, struct sockaddr_storage *peer)
+{
+	socklen_t	 len = sizeof(*peer);
+	int		 fd;
+
+	if (w->li_dead[i])
+		return -1;
+	fd = accept4(w->listeners[i].fd, (struct sockaddr *)peer, &len,
+	    SOCK_CLOEXEC);
+	if (fd != -1)
+		return fd;
+	if (errno == EINVAL) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, w->listeners[i].fd, NULL);
+		w->li_dead[i] = 1;
+		log_debug("%s is shut down", w->listeners[i].name);
+	} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != ECONNABORTED && errno != EINTR && errno != EPROTO)
+		log_warn("accept");
+	return -1;
+}
+
+/*
  * Wait for and accept the next connection.  Returns the descriptor, with
  * *li the listener it came on, or -1 when woken for another reason (a
  * signal, a timeout to look at the flags).
@@ -270,39 +298,24 @@ accept_next(struct worker *w, struct sockaddr_storage *peer,
     const struct listener **li)
 {
 	struct epoll_event ev[8];
-	socklen_t	 len;
 	size_t		 i;
 	int		 fd, n;
 
 	for (;;) {
-		len = sizeof(*peer);
-		fd = accept4(w->listeners[w->last_li].fd,
-		    (struct sockaddr *)peer, &len, SOCK_CLOEXEC);
-		if (fd != -1) {
+		if ((fd = try_accept(w, w->last_li, peer)) != -1) {
 			*li = &w->listeners[w->last_li];
 			return fd;
 		}
-		/* A listener the master has shut down (a stop, a reload):
-		 * go and look at the flags. */
-		if (errno == EINVAL)
-			return -1;
-		if (errno != EAGAIN && errno != EWOULDBLOCK &&
-		    errno != ECONNABORTED && errno != EINTR && errno != EPROTO)
-			log_warn("accept");
-		if (proc_graceful)
+		if (worker_stopping(w))
 			return -1;
 		/* Another listener may have one: try the next, then wait. */
 		for (i = 0; i < w->nlisteners; i++) {
-			if (i == w->last_li)
+			if (i == w->last_li ||
+			    (fd = try_accept(w, i, peer)) == -1)
 				continue;
-			len = sizeof(*peer);
-			fd = accept4(w->listeners[i].fd,
-			    (struct sockaddr *)peer, &len, SOCK_CLOEXEC);
-			if (fd != -1) {
-				w->last_li = i;
-				*li = &w->listeners[i];
-				return fd;
-			}
+			w->last_li = i;
+			*li = &w->listeners[i];
+			return fd;
 		}
 		n = epoll_wait(w->epfd, ev, 8, 1000);
 		if (n <= 0)

@@ -39,6 +39,7 @@ struct worker {
 	const struct listener *listeners;
 	size_t		 nlisteners;
 	size_t		 last_li;	/* the listener that last had one */
+	unsigned char	 li_dead[LISTEN_MAX];	/* shut down by the master */
 	int		 epfd;		/* every listener, EPOLLEXCLUSIVE */
 	struct mb	*mb;		/* its own metabase handle */
 	/*
