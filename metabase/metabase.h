@@ -247,6 +247,24 @@ int	mb_open(struct mb **mbp, const char *dir, unsigned flags);
 void	mb_close(struct mb *mb);
 
 /*
+ * What the metabase's data file looked like, for mb_stamp_changed(); all
+ * zeros before the first look.
+ */
+struct mb_stamp {
+	uint64_t	 dev, ino, size;
+	int64_t		 sec, nsec;	/* modification time */
+};
+/*
+ * Whether the metabase in dir may have changed since *st (which it then
+ * updates): one stat(2) of its data file, no environment opened, so a
+ * process may ask it often and across fork().  It says 1 when the file
+ * changed, and also while the last change is under two seconds old (two
+ * commits inside one tick of the file system's clock look alike) or the
+ * file cannot be looked at; 0 means nothing was committed since.
+ */
+int	mb_stamp_changed(const char *dir, struct mb_stamp *st);
+
+/*
  * The sentence about the last failure on mb, or "".  With mb NULL, the
  * sentence about the last mb_open() that failed.
  */
@@ -268,12 +286,16 @@ int	mb_init(struct mb *mb);
  */
 int	mb_begin(struct mb *mb);
 void	mb_end(struct mb *mb);
-/* The id of the open transaction's snapshot: it changes with each commit. */
+/*
+ * The id of the open transaction's snapshot: it changes with each commit.
+ * 0 when no transaction is open.
+ */
 uint64_t mb_txnid(const struct mb *mb);
 
 /*
  * Write transaction: every change between mb_write_begin() and
- * mb_write_commit() applies whole or not at all.  A change function
+ * mb_write_commit() applies whole or not at all.  mb_write_begin() ends
+ * the handle's read snapshot, if one is open (mb_end()).  A change function
  * called with no write transaction open runs in one of its own, committed
  * at once.  After a failed change inside a batch, abort the batch.
  */

@@ -73,6 +73,13 @@
  */
 #define MAINT_INTERVAL_MS	1000
 /*
+ * How often the master looks whether the metabase has changed (new
+ * bindings, pool settings, log folders): one stat(2) of its data file
+ * (mb_stamp_changed()), the environment opened only after a change, so a
+ * site created or moved is served well within a second.
+ */
+#define FOLLOW_INTERVAL_MS	200
+/*
  * Most workers started in one maintenance tick.  The rate doubles each
  * tick the pool is still short (1, 2, 4 ... 32), as Apache's
  * MAX_SPAWN_RATE: a sudden load does not fork a thousand processes at

@@ -1142,3 +1142,33 @@ Test(master, half_failed_rebind_serves_the_rest_without_spinning)
 	close(s);
 	wait_answer(p3, "gamma.test", "site gamma\n", 10000);
 }
+
+/*
+ * A site created on a new port is served with no signal, within a second
+ * on an idle machine (the bound here is generous: shared machines stall).
+ */
+Test(master, new_port_is_served_soon_after_site_create)
+{
+	struct mbt_resp	 r;
+	char		 b[64];
+	long long	 t0, t;
+	unsigned	 p3;
+	int		 s, ok = 0;
+
+	start();
+	/* A free port: held, then let go. */
+	s = hold_port(&p3);
+	close(s);
+	xsnprintf(b, sizeof(b), "127.0.0.1:%u:", p3);
+	t0 = mbt_now_ms();
+	cr_assert_eq(mbt_site(&env, 4, "delta", b), 0);
+	while (!ok && (t = mbt_now_ms()) - t0 < 5000) {
+		ok = try_get("127.0.0.1", p3, "delta.test", "/", &r) == 0 &&
+		    r.status == 200;
+		mbt_resp_free(&r);
+		if (!ok)
+			mbt_sleep_ms(20);
+	}
+	cr_assert(ok, "port %u not served 5 s after site create", p3);
+	cr_log_info("served %lld ms after mbctl site create", t - t0);
+}

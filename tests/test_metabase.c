@@ -1940,3 +1940,32 @@ Test(metabase, values_have_one_spelling)
 	cr_assert_eq(set("/LM/W3SVC/1", "ServerBindings", ":080:a.test"),
 	    MB_BADVALUE);
 }
+
+/*
+ * mb_stamp_changed(): a commit shows, reads do not, and quiet settles to
+ * "no change" once the last commit is two seconds old.
+ */
+Test(metabase, stamp_sees_commits_not_reads)
+{
+	struct mb_stamp	 st;
+	struct mb_value	 v;
+
+	memset(&st, 0, sizeof(st));
+	cr_assert_eq(mb_stamp_changed(mbdir, &st), 1, "first look");
+	/* Quiet: after the settling time, nothing changed. */
+	mbt_sleep_ms(2200);
+	cr_assert_eq(mb_stamp_changed(mbdir, &st), 0, "quiet");
+	cr_assert_eq(mb_begin(mb), 0);
+	cr_assert_eq(mb_prop_effective(mb, "/LM/W3SVC",
+	    prop("AllowKeepAlives"), &v), 0);
+	mb_end(mb);
+	cr_assert_eq(mb_stamp_changed(mbdir, &st), 0, "a read is no change");
+	set_ok("/LM/W3SVC", "AllowKeepAlives", "FALSE");
+	cr_assert_eq(mb_stamp_changed(mbdir, &st), 1, "a commit");
+	/* A second commit within the same tick still shows. */
+	set_ok("/LM/W3SVC", "AllowKeepAlives", "TRUE");
+	cr_assert_eq(mb_stamp_changed(mbdir, &st), 1, "a second commit");
+	/* No metabase there: "maybe", so the reader says what is wrong. */
+	memset(&st, 0, sizeof(st));
+	cr_assert_eq(mb_stamp_changed("/nonexistent/mb", &st), 1);
+}

@@ -558,53 +558,67 @@ retry_pending(void)
 }
 
 /*
- * Once a second: follow the metabase (pool settings, new sites' log
- * folders and sockets), and keep between MinSpareWorkers and
- * MaxSpareWorkers idle and no more than MaxWorkers in all (Apache's
- * perform_idle_server_maintenance()).
+ * Every FOLLOW_INTERVAL_MS: follow the metabase when it has changed (pool
+ * settings, new sites' log folders and sockets).
  */
 static void
-maintain(void)
+follow_metabase(void)
 {
+	static struct mb_stamp stamp;
 	static uint64_t	 seen_txnid;
+	static int	 read_ok;
 	struct sitetab	 mi;
 	uint64_t	 txnid = 0;
 	char		 err[4200];
 	struct sb_pool	 np;
-	unsigned	 live, idle, n;
-	int		 i, last, st, nslots;
 
+	if (read_ok && !mb_stamp_changed(conf->metabase, &stamp))
+		return;
+	read_ok = 0;
 	/* Follow pool-size changes made with mbctl. */
 	if (sitetab_read_pool(conf->metabase, &np, &txnid, err,
-	    sizeof(err)) == 0) {
-		/* A site added or moved since: its log folder, for the
-		 * workers that cannot make it. */
-		if (txnid != seen_txnid) {
-			seen_txnid = txnid;
-			if (sitetab_read(conf->metabase, &mi, err,
-			    sizeof(err)) == 0) {
-				sitetab_make_log_dirs(&mi, conf->drop ?
-				    conf->user : NULL, conf->uid, conf->gid);
-				if (needs_sockets(&mi)) {
-					/* As IIS binds a site it starts. */
-					log_info("bindings need other sockets");
-					sig_hup = 1;
-				}
-				sitetab_release(&mi);
-			}
-		}
-		if (memcmp(&np, &pool, sizeof(np)) != 0) {
-			log_info("pool: %u to %u idle, at most %u workers, %u "
-			    "requests each", np.min_spare, np.max_spare,
-			    np.max_workers, np.max_requests);
-			pool = np;
-			sb_publish_pool(sb, &pool);
-		}
-		pool_warned = 0;
-	} else if (!pool_warned) {
-		log_warnx("%s; keeping the pool settings", err);
+	    sizeof(err)) == -1) {
+		if (!pool_warned)
+			log_warnx("%s; keeping the pool settings", err);
 		pool_warned = 1;
+		return;
 	}
+	pool_warned = 0;
+	/* A site added or moved since: its log folder, for the workers
+	 * that cannot make it, and maybe sockets. */
+	if (txnid != seen_txnid) {
+		if (sitetab_read(conf->metabase, &mi, err, sizeof(err)) == -1)
+			return;
+		seen_txnid = txnid;
+		sitetab_make_log_dirs(&mi, conf->drop ? conf->user : NULL,
+		    conf->uid, conf->gid);
+		if (needs_sockets(&mi)) {
+			/* As IIS binds a site it starts. */
+			log_info("bindings need other sockets");
+			sig_hup = 1;
+		}
+		sitetab_release(&mi);
+	}
+	if (memcmp(&np, &pool, sizeof(np)) != 0) {
+		log_info("pool: %u to %u idle, at most %u workers, %u "
+		    "requests each", np.min_spare, np.max_spare,
+		    np.max_workers, np.max_requests);
+		pool = np;
+		sb_publish_pool(sb, &pool);
+	}
+	read_ok = 1;
+}
+
+/*
+ * Once a second: retry the sockets that could not be bound, and keep
+ * between MinSpareWorkers and MaxSpareWorkers idle and no more than
+ * MaxWorkers in all (Apache's perform_idle_server_maintenance()).
+ */
+static void
+maintain(void)
+{
+	unsigned	 live, idle, n;
+	int		 i, last, st, nslots;
 
 	if (npending > 0)
 		retry_pending();
@@ -909,7 +923,7 @@ master_run(struct conf *cf)
 {
 	struct sitetab	 mi;
 	char		 err[4200];
-	uint64_t	 last, now;
+	uint64_t	 last, last_follow, now, next;
 	int		 dfd = -1, shared;
 
 	conf = cf;
@@ -995,7 +1009,7 @@ master_run(struct conf *cf)
 	startup_pid_path[0] = '\0';
 	/* Apache's StartServers: the spare minimum, at once. */
 	spawn_some(pool.min_spare);
-	last = sb_now_ms();
+	last = last_follow = sb_now_ms();
 	for (;;) {
 		if (sig_stop) {
 			log_info("stopping");
@@ -1022,11 +1036,20 @@ master_run(struct conf *cf)
 			signal_all(SIGUSR1);
 		}
 		now = sb_now_ms();
+		if (now - last_follow >= FOLLOW_INTERVAL_MS) {
+			last_follow = now;
+			follow_metabase();
+		}
 		if (now - last >= MAINT_INTERVAL_MS) {
 			last = now;
 			maintain();
 		}
-		wait_signal(last + MAINT_INTERVAL_MS - now);
+		if (sig_hup)
+			continue;
+		next = last + MAINT_INTERVAL_MS;
+		if (last_follow + FOLLOW_INTERVAL_MS < next)
+			next = last_follow + FOLLOW_INTERVAL_MS;
+		wait_signal(next > now ? next - now : 0);
 	}
 
 	listen_close(listeners, nlisteners, NULL, 0);
