@@ -48,7 +48,12 @@ const char *resp_date(time_t t);
 /* Parse an HTTP-date in any of RFC 9110's three forms; -1 if invalid. */
 time_t	resp_parse_date(const char *s, size_t len);
 
-/* The entity tag of a file: "mtime-size" in hex, quoted.  buf >= 48. */
+/*
+ * The strong entity tag of a file, double quotes included:
+ * "<sec>.<nsec>-<size>", the seconds and nanoseconds of its modification
+ * time and its size, each in lower-case hex, as "6650a1b3.1dcd6500-1f4".
+ * Returns its length; 48 bytes of buf always suffice.
+ */
 size_t	resp_etag(const struct stat *st, char *buf, size_t len);
 
 /*
