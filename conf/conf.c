@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <libconfig.h>
 
 #include "conf.h"
+#include "seterr.h"
 
 /* The settings the file may hold; all are strings. */
 enum setting {
@@ -104,20 +104,6 @@ conf_abspath(const char *path)
 		return NULL;
 	snprintf(p, len, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" : "", path);
 	return p;
-}
-
-static int	seterr(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
-
-static int
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 /* The default pid file of a daemon: somewhere this user can write. */

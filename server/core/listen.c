@@ -12,32 +12,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "conf/seterr.h"
 #include "server/limits.h"
 #include "server/core/listen.h"
 #include "server/core/log.h"
 
-static int	seterr(char *, size_t, const char *, ...)
-		    LOG_PRINTF(3, 4);
-
 /* An [::] socket was dropped: this host has no IPv6. */
 static int	no_ipv6;
-
-static int
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Fill l for family af, address addr (NULL: the wildcard), port. */
 static void

@@ -141,6 +141,29 @@ hms(const char *s, int *h, int *mi, int *se)
 	return 0;
 }
 
+/*
+ * RFC 9110 5.6.7: a two-digit year that would be more than 50 years
+ * ahead is the most recent past year with those digits.  Against the
+ * clock, not a fixed pivot, which goes wrong as the years pass.
+ */
+static int
+rfc850_year(int yy)
+{
+	struct tm	 tm;
+	time_t		 now = time(NULL);
+	int		 year, y;
+
+	if (gmtime_r(&now, &tm) == NULL)
+		return yy + (yy < 70 ? 2000 : 1900);
+	year = tm.tm_year + 1900;
+	y = year - year % 100 + yy;
+	if (y > year + 50)
+		y -= 100;
+	else if (y <= year - 50)
+		y += 100;
+	return y;
+}
+
 time_t
 resp_parse_date(const char *s, size_t len)
 {
@@ -162,9 +185,7 @@ resp_parse_date(const char *s, size_t len)
 		    !(m = month_of(c + 5)) || num(c + 9, 2, &y) ||
 		    hms(c + 12, &h, &mi, &se))
 			return -1;
-		/* RFC 9110 5.6.7: a two-digit year more than 50 years ahead
-		 * is in the past century. */
-		y += y < 70 ? 2000 : 1900;
+		y = rfc850_year(y);
 	} else if (len == 24 && s[3] == ' ') {
 		/* asctime: "Sun Nov  6 08:49:37 1994" */
 		if (s[7] != ' ' || s[10] != ' ' || s[19] != ' ' ||
@@ -514,7 +535,7 @@ resp_error_page(int status, const char *detail, char *buf, size_t len)
 	    "<body><h1>%s</h1>%s%s%s<hr><address>" SERVER_NAME "</address>"
 	    "</body></html>\n", status, resp_reason(status),
 	    resp_reason(status), elen ? "<p>" : "", esc, elen ? "</p>" : "");
-	if (n < 0)
+	if (n < 0 || len == 0)
 		return 0;
 	return (size_t)n < len ? (size_t)n : len - 1;
 }

@@ -49,10 +49,10 @@ const char *resp_date(time_t t);
 time_t	resp_parse_date(const char *s, size_t len);
 
 /*
- * The strong entity tag of a file, quoted: its modification time in
- * seconds and nanoseconds, then its size, in hex ("<sec>.<nsec>-<size>"),
- * so any change of either gives a new tag.  Returns its length; buf must
- * hold 48 bytes.
+ * The strong entity tag of a file, double quotes included:
+ * "<sec>.<nsec>-<size>", the seconds and nanoseconds of its modification
+ * time and its size, each in lower-case hex, as "6650a1b3.1dcd6500-1f4".
+ * Returns its length; 48 bytes of buf always suffice.
  */
 size_t	resp_etag(const struct stat *st, char *buf, size_t len);
 

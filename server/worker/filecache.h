@@ -4,10 +4,12 @@
  *
  * An entry is used only while the file's inode, size, modification and
  * change times are exactly those it was read with: every request checks
- * them with one fstatat(2) beneath the root, so a changed file is seen at
- * once, never a second late.  What an entry holds was read through
- * vhost_open() (beneath the root), so a link swapped in later can make a
- * lookup miss, never serve a file from outside.
+ * them with vhost_stat() beneath the root (one fstatat(2) for a file at
+ * the top of the folder), so a changed file is seen at once, never a
+ * second late.  What an entry holds was read through vhost_open()
+ * (beneath the root), and vhost_stat() fails where vhost_open() would, so
+ * a link swapped in later, for the file or a folder on its way, can make
+ * a lookup miss, never serve a file from outside.
  */
 #ifndef FILECACHE_H
 #define FILECACHE_H

@@ -1,8 +1,11 @@
 /*
  * vhost.c - site, settings and file for a request.
  */
-/* openat2(2) has no libc wrapper: syscall(2) needs _DEFAULT_SOURCE. */
-#define _DEFAULT_SOURCE
+/*
+ * openat2(2) has no libc wrapper: syscall(2) needs _DEFAULT_SOURCE, and
+ * vhost_stat()'s O_PATH _GNU_SOURCE, which includes it.
+ */
+#define _GNU_SOURCE
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -280,10 +283,47 @@ vhost_open(const char *root, const char *rel, size_t rellen,
 int
 vhost_stat(const char *root, const char *rel, size_t rellen, struct stat *st)
 {
-	char	 name[PATH_MAX];
-	int	 dirfd;
+	struct open_how	 how;
+	char		 name[PATH_MAX], *p;
+	int		 dirfd, fd, rc, saved;
 
 	if ((dirfd = beneath(root, rel, rellen, name)) == -1)
 		return -1;
+	/* One name: no folder on the way that a link could replace. */
+	if (strchr(name, '/') == NULL)
+		return fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW);
+	/*
+	 * A folder on the way may have become a link leading out, which
+	 * fstatat(2) would follow: resolve beneath the root, as
+	 * vhost_open() does.  O_PATH opens nothing but the name.
+	 */
+	if (have_openat2) {
+		memset(&how, 0, sizeof(how));
+		how.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+		fd = (int)syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+		if (fd != -1) {
+			rc = fstat(fd, st);
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return rc;
+		}
+		if (errno != ENOSYS)
+			return -1;
+		have_openat2 = 0;
+	}
+	/* Without openat2, a link on the way is a miss: vhost_open() decides. */
+	for (p = strchr(name, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		*p = '\0';
+		rc = fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW);
+		*p = '/';
+		if (rc == -1)
+			return -1;
+		if (!S_ISDIR(st->st_mode)) {
+			errno = ELOOP;
+			return -1;
+		}
+	}
 	return fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW);
 }

@@ -62,7 +62,9 @@ int	vhost_open(const char *root, const char *rel, size_t rellen,
 	    struct stat *st);
 /*
  * lstat(2) of rel beneath root, for the file cache's check: it does not
- * follow a final link, and it reaches nothing it would serve.  0 or -1.
+ * follow a final link, and a link on the way that leads outside root
+ * fails it, as it fails vhost_open() (without openat2(2), any link on
+ * the way does).  0 or -1.
  */
 int	vhost_stat(const char *root, const char *rel, size_t rellen,
 	    struct stat *st);
