@@ -133,6 +133,15 @@
  */
 #define ACCESSLOG_RETRY_SECS	60
 /*
+ * But first, for this long after the failure, lines are kept in memory
+ * (up to ACCESSLOG_PENDING_MAX bytes a file) and the file is tried again
+ * at each request: a new site's folder is made by the master a moment
+ * after the site (the workers may not make it), and its first requests
+ * must be logged all the same.
+ */
+#define ACCESSLOG_PENDING_SECS	10
+#define ACCESSLOG_PENDING_MAX	(64 * 1024)
+/*
  * On opening a log file that exists, this much of its end is read to find
  * the last "#Fields:" line, so that a change of LogExtFileFlags adds a
  * new header block rather than lines that do not match the last one.

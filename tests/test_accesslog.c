@@ -478,10 +478,10 @@ Test(accesslog, directory_must_be_absolute)
 }
 
 /*
- * A log that cannot be opened fails the request's line, and is not tried
- * again for ACCESSLOG_RETRY_SECS of the requests' time.
+ * A log that cannot be opened yet (a new site's folder the master makes
+ * a moment later) keeps its lines, and writes them first once it opens.
  */
-Test(accesslog, unopenable_log_waits_to_retry, .init = mkdir_tmp,
+Test(accesslog, lines_wait_for_a_log_that_opens_later, .init = mkdir_tmp,
     .fini = rm_tmp)
 {
 	struct accesslog_entry	 e = entry(MB_LOG_TIME);
@@ -491,14 +491,47 @@ Test(accesslog, unopenable_log_waits_to_retry, .init = mkdir_tmp,
 	/* A file where the site's folder should be: even root fails. */
 	snprintf(path, sizeof(path), "%s/W3SVC3", dir);
 	cr_assert_eq(mbt_write_file(path, "in the way\n"), 0);
-	cr_assert_eq(accesslog_write(&e), -1);
-	cr_assert_eq(unlink(path), 0);
-	e.time = T0 + ACCESSLOG_RETRY_SECS - 1;
-	cr_assert_eq(accesslog_write(&e), -1);
+	cr_assert_eq(accesslog_write(&e), 0);
+	e.time = T0 + 1;
+	cr_assert_eq(accesslog_write(&e), 0);
 	cr_assert_null(s = logfile("240501"));
-	e.time = T0 + ACCESSLOG_RETRY_SECS;
+	cr_assert_eq(unlink(path), 0);
+	e.time = T0 + 2;
 	cr_assert_eq(accesslog_write(&e), 0);
 	cr_assert_not_null(s = logfile("240501"));
-	cr_assert_not_null(strstr(s, "#Fields: time\n00:01:03\n"), "%s", s);
+	cr_assert_not_null(strstr(s, "#Fields: time\n00:00:03\n00:00:04\n"
+	    "00:00:05\n"), "%s", s);
+	free(s);
+}
+
+/*
+ * A log that stays unopenable for ACCESSLOG_PENDING_SECS drops what it
+ * kept, fails the lines, and is not tried again for ACCESSLOG_RETRY_SECS
+ * of the requests' time.
+ */
+Test(accesslog, unopenable_log_waits_to_retry, .init = mkdir_tmp,
+    .fini = rm_tmp)
+{
+	struct accesslog_entry	 e = entry(MB_LOG_TIME);
+	char			 path[PATH_MAX + 64];
+	char			*s;
+	time_t			 t1;
+
+	snprintf(path, sizeof(path), "%s/W3SVC3", dir);
+	cr_assert_eq(mbt_write_file(path, "in the way\n"), 0);
+	cr_assert_eq(accesslog_write(&e), 0);		/* kept */
+	t1 = T0 + ACCESSLOG_PENDING_SECS;
+	e.time = t1;
+	cr_assert_eq(accesslog_write(&e), -1);		/* given up */
+	cr_assert_eq(unlink(path), 0);
+	e.time = t1 + ACCESSLOG_RETRY_SECS - 1;
+	cr_assert_eq(accesslog_write(&e), -1);
+	cr_assert_null(s = logfile("240501"));
+	e.time = t1 + ACCESSLOG_RETRY_SECS;
+	cr_assert_eq(accesslog_write(&e), 0);
+	cr_assert_not_null(s = logfile("240501"));
+	/* Only the line written once it opened. */
+	cr_assert_not_null(strstr(s, "#Fields: time\n00:01:13\n"), "%s", s);
+	cr_assert_null(strstr(s, "00:00:03"), "%s", s);
 	free(s);
 }

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,6 +73,9 @@ struct logfile {
 	long		 day;		/* days since 1970-01-01, UTC */
 	uint32_t	 flags;		/* the fields its last #Fields names */
 	time_t		 retry;		/* failed: when to try again */
+	time_t		 failed;	/* failing since, or 0 */
+	char		*pend;		/* lines kept while failing */
+	size_t		 plen;
 	uint64_t	 used;		/* for LRU */
 	char		 dir[1024];	/* LogFileDirectory */
 	char		 path[1200];	/* the file */
@@ -451,7 +455,37 @@ cache_init(void)
 	cache_ready = 1;
 }
 
-/* The cache entry for e's site, directory and day, opened; or NULL. */
+/* Drop the lines kept for lf, saying so if there were any. */
+static void
+drop_pending(struct logfile *lf)
+{
+	if (lf->plen > 0)
+		log_warnx("%zu bytes of access-log lines of site %lu lost",
+		    lf->plen, (unsigned long)lf->site);
+	free(lf->pend);
+	lf->pend = NULL;
+	lf->plen = 0;
+}
+
+/* Keep line[0 .. n) for lf until its file opens; -1 when full. */
+static int
+keep_pending(struct logfile *lf, const char *line, size_t n)
+{
+	if (lf->pend == NULL &&
+	    (lf->pend = malloc(ACCESSLOG_PENDING_MAX)) == NULL)
+		return -1;
+	if (lf->plen + n > ACCESSLOG_PENDING_MAX)
+		return -1;
+	memcpy(lf->pend + lf->plen, line, n);
+	lf->plen += n;
+	return 0;
+}
+
+/*
+ * The cache entry for e's site, directory and day: opened, or failing
+ * but keeping lines (fd -1, failed set); NULL when it failed for longer
+ * and waits to retry.
+ */
 static struct logfile *
 lookup(const struct accesslog_entry *e)
 {
@@ -469,7 +503,7 @@ lookup(const struct accesslog_entry *e)
 			c->used = ++use_clock;
 			return c->fd != -1 ? c : NULL;
 		}
-		lf = c;		/* another day, or time to retry */
+		lf = c;		/* another day, failing, or time to retry */
 		break;
 	}
 	if (lf == NULL) {
@@ -477,6 +511,10 @@ lookup(const struct accesslog_entry *e)
 		for (i = 1; i < ACCESSLOG_CACHE; i++)
 			if (cache[i].used < lf->used)
 				lf = &cache[i];
+		/* Another site's entry taken over. */
+		if (lf->used != 0)
+			drop_pending(lf);
+		lf->failed = 0;
 	}
 	if (lf->fd != -1)
 		close(lf->fd);
@@ -486,13 +524,21 @@ lookup(const struct accesslog_entry *e)
 	lf->day = tday;
 	lf->used = ++use_clock;
 	snprintf(lf->dir, sizeof(lf->dir), "%s", e->dir);
-	if (open_file(lf, e) == -1) {
+	if (open_file(lf, e) == 0) {
+		lf->failed = 0;
+		return lf;
+	}
+	if (lf->failed == 0) {
 		log_warn("cannot open the access log of site %lu in '%s'",
 		    (unsigned long)e->site, e->dir);
-		lf->retry = e->time + ACCESSLOG_RETRY_SECS;
-		return NULL;
+		lf->failed = e->time;
 	}
-	return lf;
+	if (e->time - lf->failed < ACCESSLOG_PENDING_SECS)
+		return lf;	/* keep the lines, try again next time */
+	drop_pending(lf);
+	lf->failed = 0;
+	lf->retry = e->time + ACCESSLOG_RETRY_SECS;
+	return NULL;
 }
 
 int
@@ -514,6 +560,10 @@ accesslog_write(const struct accesslog_entry *e)
 	set_time(e->time);
 	if ((lf = lookup(e)) == NULL)
 		return -1;
+	if (lf->fd == -1) {
+		n = accesslog_format(e, line, sizeof(line));
+		return keep_pending(lf, line, n);
+	}
 	if (lf->flags != flags) {
 		/*
 		 * The fields changed: say so before the first such line,
@@ -525,6 +575,15 @@ accesslog_write(const struct accesslog_entry *e)
 		else if ((hl = format_header(head, sizeof(head), flags,
 		    e->time)) > 0 && write(lf->fd, head, hl) == (ssize_t)hl)
 			lf->flags = flags;
+	}
+	/* Lines kept while the file could not be opened go first. */
+	if (lf->plen > 0) {
+		if (write(lf->fd, lf->pend, lf->plen) != (ssize_t)lf->plen)
+			log_warn("cannot write the access log of site %lu",
+			    (unsigned long)e->site);
+		free(lf->pend);
+		lf->pend = NULL;
+		lf->plen = 0;
 	}
 	n = accesslog_format(e, line, sizeof(line));
 	if ((w = write(lf->fd, line, n)) != (ssize_t)n) {
@@ -548,8 +607,12 @@ accesslog_reopen(void)
 
 	if (!cache_ready)
 		return;
-	for (i = 0; i < ACCESSLOG_CACHE; i++)
+	for (i = 0; i < ACCESSLOG_CACHE; i++) {
 		if (cache[i].fd != -1)
 			close(cache[i].fd);
+		/* Kept lines stay kept: the file is tried again at the next
+		 * request. */
+		free(cache[i].pend);
+	}
 	cache_init();
 }
