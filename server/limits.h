@@ -192,6 +192,15 @@
  * once anyway; one that never reads costs this much.
  */
 #define WORKER_GIVEWAY_DRAIN_MS	20
+/*
+ * A client in the middle of a request head or body that has sent nothing
+ * for this long, while no worker is idle and others wait to be
+ * accepted, is dropped (408, and closed): slow clients (slowloris, slow
+ * bodies) cannot hold every worker of a blocking pool.  A real client
+ * sends a head in one or two segments, a round trip apart; 100 ms of
+ * silence is far beyond that on any network that serves web pages.
+ */
+#define WORKER_SLOW_CLIENT_MS	100
 
 /*
  * The small-file cache (filecache.c), per worker.  A file up to

@@ -1172,3 +1172,81 @@ Test(master, new_port_is_served_soon_after_site_create)
 	cr_assert(ok, "port %u not served 5 s after site create", p3);
 	cr_log_info("served %lld ms after mbctl site create", t - t0);
 }
+
+/*
+ * Hostile clients.
+ */
+
+/*
+ * Open n connections to port that each send head (a request begun), then
+ * a byte of drip every two seconds, until stopfd is readable: a child
+ * process, as a slowloris client would be.
+ */
+static pid_t
+drip_clients(int n, const char *head, const char *drip, int stopfd)
+{
+	struct pollfd	 p = { stopfd, POLLIN, 0 };
+	pid_t		 pid;
+	int		 i, fd[512];
+
+	if ((pid = fork()) != 0)
+		return pid;
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < n && i < 512; i++)
+		if ((fd[i] = mbt_connect(env.port)) != -1 &&
+		    write(fd[i], head, strlen(head)) < 0)
+			fd[i] = -1;
+	while (poll(&p, 1, 2000) == 0)
+		for (i = 0; i < n && i < 512; i++)
+			if (fd[i] != -1 && write(fd[i], drip, 1) < 0) {
+				close(fd[i]);
+				fd[i] = -1;
+			}
+	_exit(0);
+}
+
+/* 200 slow clients against 16 workers; how long a normal GET takes. */
+static long long
+normal_get_beside_slow_clients(const char *head, const char *drip)
+{
+	struct mbt_resp	 r;
+	long long	 t0, t;
+	pid_t		 pid;
+	int		 stop[2], ok;
+
+	MBCTL("set", "W3SVC/MaxWorkers", "16");
+	MBCTL("set", "W3SVC/MinSpareWorkers", "4");
+	MBCTL("set", "W3SVC/MaxSpareWorkers", "16");
+	start();
+	cr_assert_eq(pipe(stop), 0);
+	cr_assert_gt(pid = drip_clients(200, head, drip, stop[0]), 0);
+	/* Let them take every worker. */
+	mbt_sleep_ms(1500);
+	t0 = mbt_now_ms();
+	ok = try_get("127.0.0.1", env.port, "alpha.test", "/", &r) == 0 &&
+	    r.status == 200;
+	t = mbt_now_ms() - t0;
+	mbt_resp_free(&r);
+	cr_assert_eq(write(stop[1], "x", 1), 1);
+	waitpid(pid, NULL, 0);
+	cr_assert(ok, "no answer beside 200 slow clients");
+	return t;
+}
+
+Test(master, slow_heads_do_not_starve_a_normal_client)
+{
+	long long t = normal_get_beside_slow_clients("GET / HTTP/1.1\r\n"
+	    "Host: alpha.test\r\n", "X");
+
+	cr_log_info("answered in %lld ms beside 200 slow heads", t);
+	cr_assert_lt(t, 4000, "answered after %lld ms", t);
+}
+
+Test(master, slow_bodies_do_not_starve_a_normal_client)
+{
+	long long t = normal_get_beside_slow_clients("POST / HTTP/1.1\r\n"
+	    "Host: alpha.test\r\nContent-Length: 100000\r\n\r\n", "b");
+
+	cr_log_info("answered in %lld ms beside 200 slow bodies", t);
+	cr_assert_lt(t, 4000, "answered after %lld ms", t);
+}

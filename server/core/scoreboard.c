@@ -256,6 +256,15 @@ sb_saturated(const struct scoreboard *sb)
 }
 
 int
+sb_none_idle(const struct scoreboard *sb)
+{
+	unsigned	 n[SB_NSTATES];
+
+	sb_tally(sb, n);
+	return n[SB_IDLE] == 0;
+}
+
+int
 sb_oldest_keepalive(const struct scoreboard *sb, int slot)
 {
 	uint64_t	 mine, t;

@@ -209,6 +209,8 @@ void	sb_tally(const struct scoreboard *, unsigned n[SB_NSTATES]);
  * not): a client waiting to be accepted needs someone to give way.
  */
 int	sb_saturated(const struct scoreboard *);
+/* No worker idle (waiting to accept) now; the pool may still grow. */
+int	sb_none_idle(const struct scoreboard *);
 /*
  * Non-zero when slot is in SB_KEEPALIVE and has been there longest of all
  * keep-alive workers (ties go to the lower slot): the one that should let

@@ -24,6 +24,9 @@
 #include "server/worker/vhost.h"
 #include "server/worker/worker.h"
 
+/* skip_body(): a 408 after which the connection closes at once. */
+#define SLOW_CLIENT	(-408)
+
 static uint64_t
 elapsed_ms(const struct timespec *t0)
 {
@@ -107,11 +110,13 @@ show_line(struct worker *w, const struct hp_request *req, const char *end)
  * it (the next request) in the read buffer.  The head stays where it is,
  * below c->floor: the body only ever takes the room after it.  Returns 0,
  * or the status to answer: 413 too large, 408 too slow (timeout_ms since
- * t0), 400 malformed or cut short.
+ * t0), 400 malformed or cut short; or SLOW_CLIENT, dropped while others
+ * wait (worker_read()).
  */
 static int
-skip_body(struct conn *c, const struct hp_request *req, uint64_t limit,
-    const struct timespec *t0, uint64_t timeout_ms, size_t *taken)
+skip_body(struct worker *w, struct conn *c, const struct hp_request *req,
+    uint64_t limit, const struct timespec *t0, uint64_t timeout_ms,
+    size_t *taken)
 {
 	struct hp_chunked st;
 	size_t		 used, avail;
@@ -147,8 +152,11 @@ skip_body(struct conn *c, const struct hp_request *req, uint64_t limit,
 			left -= avail;
 		*taken += avail;
 		c->rstart = c->rend = c->floor;
-		if ((got = conn_read(c, t0, timeout_ms)) <= 0)
+		if ((got = worker_read(w, c, t0, timeout_ms)) <= 0) {
+			if (got == -1 && errno == ECONNABORTED)
+				return SLOW_CLIENT;
 			return got == -1 && errno == ETIMEDOUT ? 408 : 400;
+		}
 	}
 }
 
@@ -288,7 +296,7 @@ request_serve(struct worker *w, struct conn *c, struct request *rq,
 	struct reply_ctx ctx;
 	uint32_t	 tmo;
 	size_t		 taken;
-	int		 rc, hrc, status, err, skip;
+	int		 rc, hrc, status = 0, err, skip;
 
 	reply_init(&rp, w->wbuf, sizeof(w->wbuf), &w->scratch);
 	show_line(w, req, c->rbuf + c->rstart + headlen);
@@ -324,7 +332,7 @@ request_serve(struct worker *w, struct conn *c, struct request *rq,
 		/* Timed by the site's HeaderWaitTimeout. */
 		tmo = rq->set.hdr_timeout ? rq->set.hdr_timeout :
 		    w->svc.hdr_timeout;
-		status = skip_body(c, req, rq->set.body_limit, &rq->start,
+		status = skip_body(w, c, req, rq->set.body_limit, &rq->start,
 		    (uint64_t)tmo * 1000, &taken);
 		rq->received += taken;
 		if (status == 0)
@@ -333,10 +341,16 @@ request_serve(struct worker *w, struct conn *c, struct request *rq,
 			reply_discard(&rp);
 			reply_init(&rp, w->wbuf, sizeof(w->wbuf), &w->scratch);
 			ctx.body_read = 0;
-			reply_error(&rp, &ctx, status, NULL, NULL);
+			reply_error(&rp, &ctx, status == SLOW_CLIENT ? 408 :
+			    status, NULL, NULL);
 		}
 	}
 	send_reply(w, &rp, c, rq);
+	/* Dropped for a waiting client: no lingering for this one. */
+	if (skip && status == SLOW_CLIENT) {
+		c->broken = 1;
+		rq->next = KA_CLOSE;
+	}
 }
 
 void

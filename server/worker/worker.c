@@ -76,6 +76,46 @@ worker_stopping(const struct worker *w)
 	return proc_graceful || sb_stale(w->sb, w->slot);
 }
 
+/* Whether a client waits to be accepted on one of the listeners. */
+static int
+clients_waiting(const struct worker *w)
+{
+	struct pollfd	 p[LISTEN_MAX];
+	size_t		 i, n = 0;
+
+	for (i = 0; i < w->nlisteners; i++) {
+		if (w->li_dead[i])
+			continue;
+		p[n].fd = w->listeners[i].fd;
+		p[n].events = POLLIN;
+		p[n].revents = 0;
+		n++;
+	}
+	return n > 0 && poll(p, n, 0) > 0;
+}
+
+ssize_t
+worker_read(struct worker *w, struct conn *c, const struct timespec *t0,
+    uint64_t deadline_ms)
+{
+	uint64_t	 slice;
+	ssize_t		 n;
+
+	for (;;) {
+		slice = elapsed_ms(t0) + WORKER_SLOW_CLIENT_MS;
+		if (slice > deadline_ms)
+			slice = deadline_ms;
+		n = conn_read(c, t0, slice);
+		if (n >= 0 || errno != ETIMEDOUT || slice >= deadline_ms)
+			return n;
+		if (sb_none_idle(w->sb) && clients_waiting(w)) {
+			log_debug("dropping a slow client for one waiting");
+			errno = ECONNABORTED;
+			return -1;
+		}
+	}
+}
+
 /* SIGUSR1: the logs were rotated; let go of every cached file too. */
 static void
 reopen_if_asked(void)
@@ -213,7 +253,7 @@ serve_requests(struct worker *w, struct conn *c)
 			if (c->rend > 0 && only_crlf(c->rbuf, c->rend))
 				c->rend = 0;
 			if (c->rend > 0 || c->nreq == 0 || next != KA_KEEP) {
-				got = conn_read(c, &t0,
+				got = worker_read(w, c, &t0,
 				    (uint64_t)hdr_timeout * 1000);
 			} else {
 				got = wait_next(w, c, site, idle_ms);
@@ -225,6 +265,13 @@ serve_requests(struct worker *w, struct conn *c)
 			}
 			if (got == 0)
 				return END_CLOSE;	/* the client is done */
+			if (got < 0 && c->rend > 0 && errno == ECONNABORTED) {
+				/* Too slow while others wait: no lingering. */
+				request_init(&rq, w, c->nreq, &t0);
+				request_fail(w, c, &rq, 408);
+				c->broken = 1;
+				return END_CLOSE;
+			}
 			if (got < 0 && c->rend > 0 && errno == ETIMEDOUT) {
 				/* Part of a head, then silence. */
 				request_init(&rq, w, c->nreq, &t0);
@@ -346,7 +393,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	sb_set_client(w->sb, w->slot, c.cip);
 	switch (serve_requests(w, &c)) {
 	case END_CLOSE:
-		if (c.rend > c.rstart)
+		if (c.rend > c.rstart && !c.broken)
 			conn_linger(&c, WORKER_LINGER_MS);
 		else
 			conn_close(&c);

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "server/http/http_parse.h"
 #include "server/limits.h"
@@ -18,6 +19,7 @@
 #include "server/worker/vhost.h"
 
 struct conf;
+struct conn;
 struct listener;
 struct mb;
 struct scoreboard;
@@ -63,6 +65,15 @@ struct worker {
  * privileges, then serves.  Never returns.
  */
 void	worker_main(const struct worker_args *wa) __attribute__((noreturn));
+
+/*
+ * Read more of a request on c, as conn_read() does (until deadline_ms
+ * after t0); but while no worker is idle and clients wait to be accepted,
+ * a client silent for WORKER_SLOW_CLIENT_MS is given up: -1 with errno
+ * ECONNABORTED.
+ */
+ssize_t	worker_read(struct worker *w, struct conn *c, const struct timespec *t0,
+	    uint64_t deadline_ms);
 
 /*
  * Whether the worker should finish the request in hand and go: told to
