@@ -2,6 +2,9 @@
  * main.c - mbhttpd: parse the options, load the bootstrap file, run the
  * master.
  */
+#include <sys/stat.h>
+
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +12,33 @@
 
 #include "conf/conf.h"
 #include "server/master/master.h"
+
+/*
+ * Close every descriptor above stderr that whoever started us left open:
+ * a daemon keeps none it did not open itself.
+ */
+static void
+close_inherited(void)
+{
+	struct dirent	*d;
+	DIR		*dir;
+	long		 fd, max;
+	char		*end;
+
+	if ((dir = opendir("/proc/self/fd")) == NULL) {
+		max = sysconf(_SC_OPEN_MAX);
+		for (fd = 3; fd < (max > 0 && max < 65536 ? max : 1024); fd++)
+			close((int)fd);
+		return;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		fd = strtol(d->d_name, &end, 10);
+		if (*end == '\0' && end != d->d_name && fd > 2 &&
+		    fd != dirfd(dir))
+			close((int)fd);
+	}
+	closedir(dir);
+}
 
 static void __attribute__((noreturn))
 usage(void)
@@ -25,6 +55,9 @@ main(int argc, char *argv[])
 	const char	*file = NULL, *mbdir = NULL, *env;
 	int		 ch;
 
+	close_inherited();
+	/* Files we make (pid file, logs, the scoreboard) are 0644 at most. */
+	umask(022);
 	conf_init(&cf);
 	while ((ch = getopt(argc, argv, "Ff:m:tVv")) != -1) {
 		switch (ch) {

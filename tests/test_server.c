@@ -2178,3 +2178,174 @@ Test(server, if_modified_since_in_the_future_is_ignored)
 	cr_assert_str_eq(r.body, "site alpha\n");
 	mbt_resp_free(&r);
 }
+
+/*
+ * Hardening.
+ */
+
+/*
+ * Start mbhttpd -F -f conf as our child in its own group, with fd 7 open
+ * on /dev/null and not close-on-exec, as a careless parent would leave
+ * it; wait until env.port accepts.  Sets env.server (mbt_teardown stops
+ * it).
+ */
+static void
+start_leaky(const char *conf)
+{
+	char		 bin[PATH_MAX], out[PATH_MAX];
+	long long	 deadline;
+	pid_t		 pid;
+	int		 fd;
+
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	xsnprintf(out, sizeof(out), "%s/leaky.log", env.dir);
+	if ((pid = fork()) == 0) {
+		setpgid(0, 0);
+		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644)) != -1) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		if ((fd = open("/dev/null", O_RDONLY)) != -1 && fd != 7) {
+			dup2(fd, 7);
+			close(fd);
+		}
+		execl(bin, bin, "-F", "-f", conf, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert_gt(pid, 0);
+	setpgid(pid, pid);
+	env.server = pid;
+	deadline = mbt_now_ms() + RUN_TIMEOUT_MS;
+	while ((fd = mbt_connect(env.port)) == -1) {
+		cr_assert_lt(mbt_now_ms(), deadline, "mbhttpd did not start");
+		mbt_sleep_ms(25);
+	}
+	mbt_close(fd);
+}
+
+/* The daemon keeps no descriptor it did not open itself. */
+Test(server, inherited_descriptors_are_closed)
+{
+	char	 conf[PATH_MAX], path[64], link[PATH_MAX];
+	ssize_t	 n;
+
+	xsnprintf(conf, sizeof(conf), "%s/t.conf", env.dir);
+	write_conf(conf, env.metabase);
+	start_leaky(conf);
+	xsnprintf(path, sizeof(path), "/proc/%ld/fd/7", (long)env.server);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n > 0)
+		link[n] = '\0';
+	cr_assert(n == -1 || strcmp(link, "/dev/null") != 0,
+	    "the master still holds the inherited /dev/null as fd 7");
+}
+
+/* A link planted where the error log or the pid file goes is refused. */
+Test(server, error_log_and_pid_file_do_not_follow_links)
+{
+	char	 bin[PATH_MAX], conf[PATH_MAX], target[PATH_MAX];
+	char	 link[PATH_MAX], buf[4 * PATH_MAX], out[4096], err[4096];
+	char	*s;
+	int	 rc, i;
+
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	xsnprintf(target, sizeof(target), "%s/precious", env.dir);
+	cr_assert_eq(mbt_write_file(target, "precious\n"), 0);
+	xsnprintf(link, sizeof(link), "%s/planted", env.dir);
+	cr_assert_eq(symlink(target, link), 0);
+	xsnprintf(conf, sizeof(conf), "%s/t.conf", env.dir);
+	for (i = 0; i < 2; i++) {
+		/* First the error log, then the pid file. */
+		xsnprintf(buf, sizeof(buf), "metabase = \"%s\";\n"
+		    "pid_file = \"%s\";\nerror_log = \"%s\";\n%s",
+		    env.metabase, i == 0 ? env.errlog : link,
+		    i == 0 ? link : env.errlog,
+		    geteuid() == 0 ? "user = \"root\";\ngroup = \"root\";\n" :
+		    "");
+		cr_assert_eq(mbt_write_file(conf, buf), 0);
+		{
+			const char *const av[] = { bin, "-f", conf, NULL };
+
+			rc = mbt_run(av, out, sizeof(out), err, sizeof(err),
+			    RUN_TIMEOUT_MS);
+		}
+		cr_assert_eq(rc, 1, "%s through a link: exit %d\n%s",
+		    i == 0 ? "error log" : "pid file", rc, err);
+		cr_assert_not_null(s = mbt_slurp(target));
+		cr_assert_str_eq(s, "precious\n");
+		free(s);
+		/* Nothing left running. */
+		cr_assert_eq(mbt_connect(env.port), -1);
+	}
+}
+
+/* A file the workers cannot read is 403, not 500. */
+Test(server, unreadable_file_is_403)
+{
+	struct mbt_resp	 r;
+	char		 path[PATH_MAX], conf[PATH_MAX], buf[2 * PATH_MAX];
+
+	www_file("alpha/secret.html", "secret\n");
+	xsnprintf(path, sizeof(path), "%s/alpha/secret.html", env.www);
+	cr_assert_eq(chmod(path, 0), 0);
+	/* As root, workers of another user: root reads anything. */
+	xsnprintf(conf, sizeof(conf), "%s/t.conf", env.dir);
+	xsnprintf(buf, sizeof(buf), "metabase = \"%s\";\n%s", env.metabase,
+	    geteuid() == 0 ? "user = \"nobody\";\n" : "");
+	cr_assert_eq(mbt_write_file(conf, buf), 0);
+	start_leaky(conf);
+	get(&r, env.port, "alpha.test", "/secret.html");
+	expect_status(&r, 403);
+	mbt_resp_free(&r);
+}
+
+/*
+ * Started as root, the workers are the configured user with no way back:
+ * every uid and gid theirs, no supplementary group root's; and the
+ * metabase's data file is not theirs to write.
+ */
+Test(server, workers_drop_root_for_good)
+{
+	char	 conf[PATH_MAX], buf[4 * PATH_MAX], path[64], line[256];
+	char	 data[PATH_MAX];
+	pid_t	 pids[64];
+	size_t	 n, i;
+	struct stat st;
+	FILE	*f;
+	int	 uids = 0, gids = 0;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+	xsnprintf(conf, sizeof(conf), "%s/t.conf", env.dir);
+	xsnprintf(buf, sizeof(buf), "metabase = \"%s\";\nuser = \"nobody\";\n",
+	    env.metabase);
+	cr_assert_eq(mbt_write_file(conf, buf), 0);
+	start_leaky(conf);
+	n = mbt_workers(&env, pids, 64);
+	cr_assert_gt(n, 0);
+	for (i = 0; i < n; i++) {
+		xsnprintf(path, sizeof(path), "/proc/%ld/status",
+		    (long)pids[i]);
+		cr_assert_not_null(f = fopen(path, "r"));
+		while (fgets(line, sizeof(line), f) != NULL) {
+			if (strncmp(line, "Uid:", 4) == 0) {
+				cr_assert_null(strstr(line, "\t0"), "%s", line);
+				uids++;
+			} else if (strncmp(line, "Gid:", 4) == 0) {
+				cr_assert_null(strstr(line, "\t0"), "%s", line);
+				gids++;
+			} else if (strncmp(line, "Groups:", 7) == 0)
+				cr_assert(strstr(line, " 0 ") == NULL &&
+				    strstr(line, ":\t0 ") == NULL &&
+				    strcmp(line, "Groups:\t0\n") != 0, "%s", line);
+		}
+		fclose(f);
+	}
+	cr_assert_eq(uids, (int)n);
+	cr_assert_eq(gids, (int)n);
+	xsnprintf(data, sizeof(data), "%s/data.mdb", env.metabase);
+	cr_assert_eq(stat(data, &st), 0);
+	cr_assert(st.st_uid == 0 && (st.st_mode & 0022) == 0,
+	    "data.mdb is writable by others (%o, uid %ld)",
+	    (unsigned)st.st_mode, (long)st.st_uid);
+}

@@ -2,6 +2,7 @@
  * log.c - the error log: stderr, a file, or syslog; one write per message.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,9 +61,22 @@ open_file(const char *p)
 {
 	int	 nfd;
 
-	nfd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	struct stat	 st;
+
+	/*
+	 * Never through a link, nor into anything but a plain file: the file
+	 * belongs to the workers' user, who could plant either for the
+	 * master (root) to open on the next reopen.
+	 */
+	nfd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK, 0644);
 	if (nfd == -1)
 		return -1;
+	if (fstat(nfd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		close(nfd);
+		errno = EINVAL;
+		return -1;
+	}
 	/* Let a worker that has dropped privileges reopen it (SIGUSR1). */
 	if (owner_uid != (uid_t)-1 && fchown(nfd, owner_uid, owner_gid) == -1) {
 		/* Not fatal: only a worker's reopen will fail. */

@@ -843,9 +843,18 @@ write_pid_file(const char *path)
 	char	 buf[32];
 	int	 fd, len, saved;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1)
+	struct stat	 st;
+
+	/* Not through a link someone planted, nor into a FIFO. */
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK, 0644)) == -1)
 		return -1;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    ftruncate(fd, 0) == -1) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (write(fd, buf, (size_t)len) != len) {
 		saved = errno ? errno : EIO;
