@@ -1250,3 +1250,90 @@ Test(master, slow_bodies_do_not_starve_a_normal_client)
 	cr_log_info("answered in %lld ms beside 200 slow bodies", t);
 	cr_assert_lt(t, 4000, "answered after %lld ms", t);
 }
+
+/*
+ * Faults.
+ */
+
+/*
+ * A worker killed with SIGKILL under load, 50 times: only the connection
+ * it held fails (at most one request a kill), the master replaces it, and
+ * the server answers throughout.
+ */
+Test(master, killed_workers_cost_at_most_their_connection, .timeout = 240)
+{
+	enum { NCLIENTS = 4, KILLS = 50 };
+	struct load_counts lc, sum = { 0, 0, 0 };
+	pid_t		 pid[NCLIENTS], w[64];
+	size_t		 n;
+	char		*out;
+	int		 stop[2], res[2], i, killed = 0;
+
+	start();
+	cr_assert_eq(pipe(stop), 0);
+	cr_assert_eq(pipe(res), 0);
+	for (i = 0; i < NCLIENTS; i++) {
+		if ((pid[i] = fork()) == 0)
+			load_client(env.port, stop[0], res[1]);
+		cr_assert_gt(pid[i], 0);
+	}
+	mbt_sleep_ms(300);
+	for (i = 0; i < KILLS; i++) {
+		/* The oldest (a worker that has started: one killed while
+		 * starting would make the master pause its forks). */
+		n = mbt_workers(&env, w, 64);
+		if (n > 0 && kill(w[0], SIGKILL) == 0)
+			killed++;
+		mbt_sleep_ms(150);
+	}
+	/* Still answering, after the last kill. */
+	mbt_sleep_ms(500);
+	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+	cr_assert_eq(write(stop[1], "x", 1), 1);
+	for (i = 0; i < NCLIENTS; i++) {
+		cr_assert_eq(read(res[0], &lc, sizeof(lc)), sizeof(lc));
+		sum.ok += lc.ok;
+		sum.retried += lc.retried;
+		sum.failed += lc.failed;
+	}
+	for (i = 0; i < NCLIENTS; i++)
+		waitpid(pid[i], NULL, 0);
+	out = server_output();
+	cr_log_info("%d workers killed: %ld answered, %ld sent again, %ld "
+	    "failed", killed, sum.ok, sum.retried, sum.failed);
+	cr_assert_geq(killed, KILLS * 4 / 5, "could kill only %d workers",
+	    killed);
+	cr_assert_gt(sum.ok, 1000, "%s", out);
+	cr_assert_leq(sum.failed, killed, "%ld failed for %d kills:\n%s",
+	    sum.failed, killed, out);
+	free(out);
+}
+
+/*
+ * The master killed with SIGKILL: its workers go by themselves, and a new
+ * master starts on the same ports at once.
+ */
+Test(master, killed_master_leaves_no_workers_and_restarts_cleanly)
+{
+	pid_t		 w[64];
+	long long	 deadline;
+	size_t		 n, i;
+	int		 alive;
+
+	start();
+	cr_assert_gt(n = mbt_workers(&env, w, 64), 0);
+	cr_assert_eq(kill(env.server, SIGKILL), 0);
+	waitpid(env.server, NULL, 0);
+	deadline = mbt_now_ms() + 20000;
+	do {
+		for (alive = 0, i = 0; i < n; i++)
+			alive += kill(w[i], 0) == 0;
+		if (alive > 0)
+			mbt_sleep_ms(50);
+	} while (alive > 0 && mbt_now_ms() < deadline);
+	cr_assert_eq(alive, 0, "%d workers outlived their master", alive);
+	env.server = 0;
+	start();
+	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
+	expect_get(env.port2, "gamma.test", "/", 200, "site gamma\n");
+}

@@ -449,10 +449,13 @@ reap(void)
 			    SPAWN_FAIL_PAUSE_MS / 1000);
 			spawn_paused_until = sb_now_ms() + SPAWN_FAIL_PAUSE_MS;
 		}
-		if (retired && !expected && served > 0) {
+		if (!expected && ((retired && served > 0) ||
+		    (WIFSIGNALED(status) && st != SB_STARTING))) {
 			/*
-			 * MaxRequestsPerWorker: replace it at once.  Other
-			 * deaths wait for maintain(), at its pace.
+			 * MaxRequestsPerWorker, or a worker that ran and was
+			 * killed: replace it at once, so that the pool keeps
+			 * its size.  Other deaths wait for maintain(), at its
+			 * pace.
 			 */
 			slot_free(i);
 			if (sb_now_ms() >= spawn_paused_until)
