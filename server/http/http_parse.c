@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "server/http/ascii.h"
 #include "server/http/http_parse.h"
 
 #define C_TCHAR		0x01	/* RFC 9110 5.6.2 tchar */
@@ -772,14 +773,6 @@ hp_chunked_init(struct hp_chunked *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->state = CK_SIZE0;
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	return lower(c) - 'a' + 10;
 }
 
 int
