@@ -109,14 +109,22 @@ conf_abspath(const char *path)
 static int	seterr(char *, size_t, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 
+/*
+ * The message, made one line: a value quoted in it (a user name written
+ * "a\nb" in the file) may hold control characters, which become '?'.
+ */
 static int
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list	 ap;
+	char	*p;
 
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	for (p = err; errlen > 0 && *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
 
