@@ -39,9 +39,10 @@ check_one(const char *s)
 		    (unsigned char)b.host[i] < 0x7f);
 	v6 = strchr(b.ip, ':') != NULL;
 	if (b.ip[0] != '\0') {
-		FUZZ_ASSERT(inet_pton(v6 ? AF_INET6 : AF_INET, b.ip, addr) == 1);
-		FUZZ_ASSERT(inet_ntop(v6 ? AF_INET6 : AF_INET, addr, ip,
-		    sizeof(ip)) != NULL);
+		int	af = v6 ? AF_INET6 : AF_INET;
+
+		FUZZ_ASSERT(inet_pton(af, b.ip, addr) == 1);
+		FUZZ_ASSERT(inet_ntop(af, addr, ip, sizeof(ip)) != NULL);
 		FUZZ_ASSERT(strcmp(ip, b.ip) == 0);
 	}
 	snprintf(text, sizeof(text), v6 ? "[%s]:%u:%s" : "%s:%u:%s", b.ip,

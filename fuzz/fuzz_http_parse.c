@@ -10,7 +10,10 @@
  * whole input when there is none) goes to the chunked decoder whole, one
  * byte at a time and in random pieces: all three must agree.
  */
+#include <arpa/inet.h>
+
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -297,6 +300,38 @@ check_chunked(const char *buf, size_t len, uint64_t *seed)
 		    a.left == b.left && a.left == c.left);
 }
 
+/*
+ * The parser's IPv6address (RFC 3986 3.2.2) against inet_pton(3), which
+ * reads the same grammar (RFC 4291 2.2): the input, if short and free of
+ * what ends a field, as the literal of a Host.
+ */
+static void
+check_ipv6(const uint8_t *data, size_t size)
+{
+	struct hp_request	 r;
+	unsigned char		 addr[16];
+	char			 lit[64], req[128];
+	size_t			 i;
+	int			 n, st, ours, theirs;
+
+	if (size == 0 || size >= sizeof(lit) || data[0] == 'v' ||
+	    data[0] == 'V')
+		return;
+	for (i = 0; i < size; i++)
+		if (!(data[i] >= '0' && data[i] <= '9') &&
+		    !(data[i] >= 'a' && data[i] <= 'f') &&
+		    !(data[i] >= 'A' && data[i] <= 'F') &&
+		    data[i] != ':' && data[i] != '.')
+			return;
+	memcpy(lit, data, size);
+	lit[size] = '\0';
+	n = snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: [%s]\r\n\r\n",
+	    lit);
+	ours = hp_parse_request(req, (size_t)n, &r, &st) == n;
+	theirs = inet_pton(AF_INET6, lit, addr) == 1;
+	FUZZ_ASSERT(ours == theirs);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -304,6 +339,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t	 seed = fuzz_hash(data, size);
 	size_t		 head;
 
+	check_ipv6(data, size);
 	head = check_head(buf, size, &seed);
 	check_chunked(buf + head, size - head, &seed);
 	return 0;

@@ -99,6 +99,100 @@ setup(void)
 		abort();
 }
 
+static int
+hexdigit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * uri.h's contract written the slow way, to hold uri_normalize() to:
+ * split the path at each raw '/', decode each segment and judge it
+ * whole, keep a stack.  Returns 0 with the path in out (which has room
+ * for len + 2 bytes), or -1 for any error.
+ */
+static int
+ref_normalize(const char *in, size_t len, char *out, size_t *outlen)
+{
+	const char	*end, *p, *s;
+	size_t		*stack, depth = 0, o = 1, n;
+	char		*seg;
+	int		 hi, lo, trailing, last_dot = 0;
+	unsigned char	 c;
+
+	if (len > 0 && memchr(in, '#', len) != NULL)
+		return -1;
+	if (len > 0 && in[0] != '/' && in[0] != '?')
+		return -1;
+	if ((end = memchr(in, '?', len)) == NULL)
+		end = in + len;
+	/* The stack holds where each kept segment starts in out. */
+	if ((stack = malloc((len + 1) * sizeof(*stack))) == NULL ||
+	    (seg = malloc(len + 1)) == NULL)
+		abort();
+	out[0] = '/';
+	for (p = in < end ? in + 1 : in; p <= end; p = s + 1) {
+		for (s = p; s < end && *s != '/'; s++)
+			;
+		/* Decode p..s into seg. */
+		for (n = 0; p < s; ) {
+			c = (unsigned char)*p;
+			if (c == '%') {
+				if (s - p < 3 || (hi = hexdigit(p[1])) == -1 ||
+				    (lo = hexdigit(p[2])) == -1)
+					goto bad;
+				c = (unsigned char)(hi << 4 | lo);
+				p += 3;
+				if (c == '\0' || c == '/' || c < 0x20 ||
+				    c == 0x7f)
+					goto bad;
+			} else {
+				if (c <= 0x20 || c >= 0x7f)
+					goto bad;
+				p++;
+			}
+			if (c == '\\')
+				goto bad;
+			seg[n++] = (char)c;
+		}
+		last_dot = (n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.');
+		if (n == 2 && last_dot) {
+			if (depth == 0)
+				goto bad;
+			o = stack[--depth];
+		} else if (n > 0 && !last_dot) {
+			stack[depth++] = o;
+			if (o > 1)
+				out[o++] = '/';
+			memcpy(out + o, seg, n);
+			o += n;
+		}
+		if (s == end)
+			break;
+	}
+	/* "/a/" and "/a/." end in '/'; so does "/a/b/..", once popped. */
+	trailing = (end > in && end[-1] == '/') || last_dot;
+	if (trailing && o > 1)
+		out[o++] = '/';
+	out[o] = '\0';
+	*outlen = o;
+	free(stack);
+	free(seg);
+	return 0;
+
+ bad:
+	free(stack);
+	free(seg);
+	return -1;
+}
+
 /* What uri.h promises of a normalised path. */
 static void
 check_normal(const char *out, size_t outlen, size_t inlen)
@@ -205,9 +299,9 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char	*in = (const char *)data, *q;
-	char		*out;
-	size_t		 outlen, ql;
-	int		 rc;
+	char		*out, *ref;
+	size_t		 outlen, ql, reflen;
+	int		 rc, rrc;
 
 	if (mb == NULL)
 		setup();
@@ -215,6 +309,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	rc = uri_normalize(in, size, out, size + 2, &outlen, &q, &ql);
 	FUZZ_ASSERT(rc <= 0 && rc >= URI_ETOOLONG);
+	if ((ref = malloc(size + 2)) == NULL)
+		abort();
+	rrc = ref_normalize(in, size, ref, &reflen);
+	FUZZ_ASSERT((rc == 0) == (rrc == 0));
+	if (rc == 0)
+		FUZZ_ASSERT(reflen == outlen && memcmp(ref, out, outlen) == 0);
+	free(ref);
 	/* uri.h: len + 2 bytes are always enough. */
 	FUZZ_ASSERT(rc != URI_ETOOLONG);
 	FUZZ_ASSERT(strcmp(uri_strerror(rc), "unknown error") != 0);
