@@ -25,16 +25,23 @@
 static inline int	seterr(char *, size_t, const char *, ...)
 			    SETERR_PRINTF(3, 4);
 
-/* Format into err[0 .. errlen), cut to fit; returns -1, for
- * `return seterr(...)`. */
+/*
+ * Format into err[0 .. errlen), cut to fit, and made one line: a value
+ * quoted in it (a user name written "a\nb" in a file) may hold control
+ * characters, which become '?'.  Returns -1, for `return seterr(...)`.
+ */
 static inline int
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list	 ap;
+	char	*p;
 
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
+	for (p = err; errlen > 0 && *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
 	return -1;
 }
 

@@ -421,7 +421,10 @@ mb_value_format(const struct mb_prop *p, const struct mb_value *v, char *buf,
 		if (len > 0)
 			buf[0] = '\0';
 		MB_MULTISZ_FOREACH(s, v) {
-			r = snprintf(buf + (n < len ? n : len),
+			/* Not buf + n past the end: buf may be NULL, as
+			 * snprintf(NULL, 0, ...) allows, and NULL + 0 is
+			 * undefined. */
+			r = snprintf(n < len ? buf + n : NULL,
 			    n < len ? len - n : 0, "%s%s", n ? "\n" : "", s);
 			n += r;
 		}

@@ -14,8 +14,9 @@
  * named, even before the head is complete, so a buffer of HP_MAXHEAD bytes
  * always gets a definite answer.
  */
-/* Request line without its CRLF; longer is 414.  As nginx's and Apache's
- * default (8 KiB), which every browser URL fits. */
+/* Request line without its CRLF; longer is 414, or 501 when the method
+ * is not one we know (then it is not the target that is too long).  As
+ * nginx's and Apache's default (8 KiB), which every browser URL fits. */
 #define HP_MAXREQLINE		8192
 /* Header section: the field lines and the empty line, CRLFs included;
  * longer is 431.  Twice the request line: cookies are the bulk of it. */
@@ -30,6 +31,11 @@
  * hp_parse_request() at HP_PARTIAL. */
 #define HP_MAXHEAD	(2 * HP_MAXEMPTYLINES + HP_MAXREQLINE + 2 + \
 			    HP_MAXHDRSECTION)
+/* The host of Host (or of an absolute-form target), port excluded;
+ * longer is 400.  DNS caps a name at 255 octets (RFC 1035 2.3.4), so no
+ * binding can name a longer one, and the request would otherwise fall
+ * through to the bindings without a host name. */
+#define HP_MAXHOST		255
 /* A chunk-size line with its extensions, CRLF included; longer is 400.
  * Nobody needs extensions; unbounded ones let a client feed us bytes
  * that never advance the body. */

@@ -432,3 +432,26 @@ Test(conf, abspath)
 	cr_assert_str_eq(p, "/x.conf");
 	free(p);
 }
+
+/* An error is one line even when it quotes a file name or a value holding
+ * control characters (found by fuzzing). */
+Test(conf, error_is_one_line)
+{
+	char	 odd[PATH_MAX + 32];
+
+	snprintf(odd, sizeof(odd), "%s/a\nb.conf", dir);
+	cr_assert_eq(mbt_write_file(odd, "metabase = ;\n"), 0);
+	free(cf.file);
+	cr_assert_not_null(cf.file = strdup(odd));
+	cr_assert_eq(conf_load(&cf, err, sizeof(err)), -1);
+	cr_assert_null(strchr(err, '\n'), "%s", err);
+	cr_assert_not_null(strstr(err, "a?b.conf:1:"), "%s", err);
+	if (geteuid() != 0)
+		return;		/* only root looks users up */
+	free(cf.file);
+	cr_assert_not_null(cf.file = strdup(file));
+	write_conf("user = \"no\\nbody\\t\";\n");
+	cr_assert_eq(conf_load(&cf, err, sizeof(err)), -1);
+	cr_assert_null(strchr(err, '\n'), "%s", err);
+	cr_assert_not_null(strstr(err, "unknown user 'no?body"), "%s", err);
+}

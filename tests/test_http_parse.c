@@ -314,7 +314,7 @@ Test(http_parse, incremental)
 	    "Content-Length: 10\r\nConnection: keep-alive, close\r\n"
 	    "X:\r\n\r\n");
 	check_prefixes("GET http://h/ HTTP/1.0\r\n\r\n");
-	check_prefixes("OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n");
+	check_prefixes("OPTIONS * HTTP/1.1\r\nHost: h:\r\n\r\n");
 }
 
 Test(http_parse, incremental_with_te)
@@ -354,10 +354,35 @@ Test(http_parse, request_line_limit)
 	n = build("GET /", 'a', 20000, "");
 	cr_assert_eq(parse_n(big, n, &r, &st), HP_ERROR);
 	cr_assert_eq(st, 414);
-	/* a long method is as long a line */
+	/*
+	 * Issue 11: a method as long as the line is 501, not 414, which
+	 * is for the target alone (RFC 9110 15.5.15); so is a line too long
+	 * with a method we do not know, complete or not.
+	 */
 	n = build("", 'G', HP_MAXREQLINE + 2, "");
 	cr_assert_eq(parse_n(big, n, &r, &st), HP_ERROR);
+	cr_assert_eq(st, 501);
+	n = build("", 'G', HP_MAXREQLINE + 2, " / HTTP/1.1\r\nHost: h\r\n\r\n");
+	cr_assert_eq(parse_n(big, n, &r, &st), HP_ERROR);
+	cr_assert_eq(st, 501);
+	n = build("BREW /", 'a', HP_MAXREQLINE - 15,
+	    " HTTP/1.1\r\nHost: h\r\n\r\n");
+	cr_assert_eq(parse_n(big, n, &r, &st), (int)n);
+	n = build("BREW /", 'a', HP_MAXREQLINE - 14,
+	    " HTTP/1.1\r\nHost: h\r\n\r\n");
+	cr_assert_eq(parse_n(big, n, &r, &st), HP_ERROR);
+	cr_assert_eq(st, 501);
+	/* A method we know leaves the target to blame. */
+	n = build("DELETE /", 'a', HP_MAXREQLINE, "");
+	cr_assert_eq(parse_n(big, n, &r, &st), HP_ERROR);
 	cr_assert_eq(st, 414);
+	/* A version longer than "HTTP/1.1" is no version, long or not. */
+	n = build("GET / ", 'H', HP_MAXREQLINE, "");
+	cr_assert_eq(parse_n(big, n, &r, &st), HP_ERROR);
+	cr_assert_eq(st, 400);
+	BAD("GET / HTTP/1.1x\r\nHost: h\r\n\r\n", 400);
+	n = build("GET / HTTP/1.1", 'x', 1, "");
+	cr_assert_eq(parse_n(big, n, &r, &st), HP_ERROR);
 	/* Empty lines before it do not count against it. */
 	n = build("\r\n\r\n\r\n\r\nGET /", 'a', HP_MAXREQLINE - 14,
 	    " HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -616,15 +641,66 @@ Test(http_parse, host_rules)
 	cr_assert_eq(parse(s, &r, &st), (int)strlen(s));
 	cr_assert(span_is(r.host, r.host_len, "[::1]"));
 	cr_assert_eq(r.host_port, 8080);
-	/* "Host:" is valid (RFC 9112 3.2): a request for no name. */
-	s = "GET / HTTP/1.1\r\nHost:\r\n\r\n";
-	cr_assert_eq(parse(s, &r, &st), (int)strlen(s));
-	cr_assert_eq(r.has_host, 1);
-	cr_assert_eq(r.host_len, 0);
 	s = "GET / HTTP/1.1\r\nHost: www.example.org:\r\n\r\n";
 	cr_assert_eq(parse(s, &r, &st), (int)strlen(s));
 	cr_assert(span_is(r.host, r.host_len, "www.example.org"));
 	cr_assert_eq(r.host_port, -1);
+}
+
+/*
+ * Issue 11: an empty Host was taken as a request for no name, and served
+ * by a site bound to any host; an http URI always has a host (RFC 9110
+ * 4.2.1), so it is invalid, and an invalid Host is 400 (RFC 9112 3.2),
+ * on HTTP/1.0 too and with any form of target.
+ */
+Test(http_parse, empty_host_is_400)
+{
+	BAD("GET / HTTP/1.1\r\nHost:\r\n\r\n", 400);
+	BAD("GET / HTTP/1.1\r\nHost:   \r\n\r\n", 400);
+	BAD("GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400);
+	BAD("GET / HTTP/1.1\r\nHost: :\r\n\r\n", 400);
+	BAD("GET / HTTP/1.0\r\nHost:\r\n\r\n", 400);
+	BAD("OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n", 400);
+	BAD("GET http://h/ HTTP/1.1\r\nHost:\r\n\r\n", 400);
+	BAD("GET http://h/ HTTP/1.1\r\nHost: a b\r\n\r\n", 400);
+	BAD("CONNECT h:443 HTTP/1.1\r\nHost:\r\n\r\n", 400);
+	/* reported as soon as the field line is complete */
+	BAD("GET / HTTP/1.1\r\nHost:\r\n", 400);
+}
+
+/*
+ * Issue 7: a host over 255 bytes fell through to the bindings without a
+ * host name, as if there were none; it is 400, in Host and in an
+ * absolute-form target alike.  The port does not count.
+ */
+Test(http_parse, host_length_limit)
+{
+	struct hp_request	 r;
+	size_t			 n;
+	int			 st;
+
+	n = build("GET / HTTP/1.1\r\nHost: ", 'h', HP_MAXHOST,
+	    ":65535\r\n\r\n");
+	cr_assert_eq(parse_n(big, n, &r, &st), (int)n);
+	cr_assert_eq(r.host_len, HP_MAXHOST);
+	cr_assert_eq(r.host_port, 65535);
+	n = build("GET / HTTP/1.1\r\nHost: ", 'h', HP_MAXHOST + 1, "\r\n\r\n");
+	cr_assert_eq(parse_n(big, n, &r, &st), HP_ERROR);
+	cr_assert_eq(st, 400);
+	n = build("GET / HTTP/1.1\r\nHost: ", 'h', 5000, "\r\n\r\n");
+	cr_assert_eq(parse_n(big, n, &r, &st), HP_ERROR);
+	cr_assert_eq(st, 400);
+	n = build("GET http://", 'h', HP_MAXHOST, "/ HTTP/1.1\r\nHost: h\r\n\r\n");
+	cr_assert_eq(parse_n(big, n, &r, &st), (int)n);
+	cr_assert_eq(r.host_len, HP_MAXHOST);
+	n = build("GET http://", 'h', HP_MAXHOST + 1,
+	    "/ HTTP/1.1\r\nHost: h\r\n\r\n");
+	cr_assert_eq(parse_n(big, n, &r, &st), HP_ERROR);
+	cr_assert_eq(st, 400);
+	n = build("CONNECT ", 'h', HP_MAXHOST + 1,
+	    ":443 HTTP/1.1\r\nHost: h\r\n\r\n");
+	cr_assert_eq(parse_n(big, n, &r, &st), HP_ERROR);
+	cr_assert_eq(st, 400);
 }
 
 Test(http_parse, content_length)
@@ -933,14 +1009,19 @@ Test(http_parse, chunked_sizes)
 	size_t			 used;
 	int			 status;
 
-	/* INT64_MAX is the largest chunk; one more is 413 */
+	/*
+	 * INT64_MAX is the largest chunk.  Issue 11: one more was 413; a
+	 * size we cannot represent is malformed framing, 400, as is such a
+	 * Content-Length.
+	 */
 	hp_chunked_init(&st);
 	cr_assert_eq(chunk("7fffffffffffffff\r\n", 18, &st, &used, &status),
 	    HP_PARTIAL);
 	cr_assert_eq(st.left, INT64_MAX);
-	CHUNK_BAD("8000000000000000\r\n", 413);
-	CHUNK_BAD("10000000000000000\r\n", 413);
-	CHUNK_BAD("fffffffffffffffffffffffff\r\n", 413);
+	CHUNK_BAD("8000000000000000\r\n", 400);
+	CHUNK_BAD("10000000000000000\r\n", 400);
+	CHUNK_BAD("fffffffffffffffffffffffff\r\n", 400);
+	CHUNK_BAD("5\r\nhello\r\n10000000000000000\r\n", 400);
 	/* the body as a whole is held to the same bound */
 	hp_chunked_init(&st);
 	st.body_len = INT64_MAX - 1;

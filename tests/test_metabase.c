@@ -589,6 +589,11 @@ Test(metabase, value_format)
 	/* Like snprintf: the length it needed, the text cut and ended. */
 	cr_assert_eq(mb_value_format(prop("ServerBindings"), &v, buf, 4), 10);
 	cr_assert_str_eq(buf, ":80");
+	/* Found by fuzz_schema: asking the length with no buffer, as with
+	 * snprintf(NULL, 0, ...), did arithmetic on a null pointer. */
+	cr_assert_eq(mb_value_format(prop("ServerBindings"), &v, NULL, 0),
+	    10);
+	cr_assert_eq(mb_value_format(prop("MaxConnections"), &v, NULL, 0), 1);
 }
 
 /* Parsing text as mbctl takes it. */

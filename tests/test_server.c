@@ -539,6 +539,32 @@ Test(server, http11_without_host_is_400)
 	    400);
 }
 
+/* Issue 11: an empty Host was served by the site taking any host. */
+Test(server, empty_host_is_400_whatever_the_bindings)
+{
+	start();
+	expect_raw(env.port2, "GET / HTTP/1.1\r\nHost:\r\n"
+	    "Connection: close\r\n\r\n", 400);
+	expect_raw(env.port2, "GET / HTTP/1.0\r\nHost: :80\r\n\r\n", 400);
+	expect_raw(env.port2, "GET / HTTP/1.1\r\nHost: a b\r\n"
+	    "Connection: close\r\n\r\n", 400);
+}
+
+/* Issue 7: a Host over 255 bytes (HP_MAXHOST) was served as one without
+ * a name. */
+Test(server, host_over_255_bytes_is_400)
+{
+	char	 req[512];
+
+	start();
+	xsnprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %0*d\r\n"
+	    "Connection: close\r\n\r\n", 256, 0);
+	expect_raw(env.port2, req, 400);
+	xsnprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %0*d\r\n"
+	    "Connection: close\r\n\r\n", 255, 0);
+	expect_raw(env.port2, req, 200);
+}
+
 Test(server, long_request_line_is_414)
 {
 	struct mbt_resp	 r;
@@ -555,6 +581,26 @@ Test(server, long_request_line_is_414)
 	raw(&r, env.port, req);
 	free(req);
 	expect_status(&r, 414);
+	mbt_resp_free(&r);
+}
+
+/* Issue 11: a method as long as the request line was 414, which is for
+ * the target alone (RFC 9110 15.5.15). */
+Test(server, long_method_is_501)
+{
+	struct mbt_resp	 r;
+	char		*req;
+	size_t		 n = 9 * 1024;
+
+	start();
+	req = malloc(n + 128);
+	cr_assert_not_null(req);
+	memset(req, 'M', n);
+	xsnprintf(req + n, 123, " / HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n");
+	raw(&r, env.port, req);
+	free(req);
+	expect_status(&r, 501);
 	mbt_resp_free(&r);
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "server/http/ascii.h"
 #include "server/http/http_parse.h"
 
 #define C_TCHAR		0x01	/* RFC 9110 5.6.2 tchar */
@@ -232,7 +233,8 @@ valid_ipvfuture(const char *s, size_t len)
 /*
  * uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2).  Sets the host
  * part and the port, -1 when absent or empty; *colon says whether a ':'
- * was there.  A port above 65535 is as invalid as a letter in it.
+ * was there.  A port above 65535 is as invalid as a letter in it, and a
+ * host over HP_MAXHOST bytes as a space in it.  The host may be empty.
  */
 static int
 parse_authority(const char *s, size_t len, const char **host,
@@ -262,6 +264,8 @@ parse_authority(const char *s, size_t len, const char **host,
 			i++;
 		}
 	}
+	if (i > HP_MAXHOST)
+		return -1;
 	*host = s;
 	*hostlen = i;
 	*port = -1;
@@ -486,8 +490,17 @@ note_field(const struct hp_header *h, struct hp_request *req,
 			break;
 		if (hs->host_seen++)
 			return -1;
-		return parse_authority(h->value, h->value_len, &hs->hhost,
-		    &hs->hhost_len, &hs->hport, &colon);
+		/*
+		 * RFC 9112 3.2 has a client send "Host:" for a URI without
+		 * an authority, but an http URI always has one, with a host
+		 * (RFC 9110 4.2.1): an empty host is invalid here, whatever
+		 * the form of the target.
+		 */
+		if (parse_authority(h->value, h->value_len, &hs->hhost,
+		    &hs->hhost_len, &hs->hport, &colon) == -1 ||
+		    hs->hhost_len == 0)
+			return -1;
+		return 0;
 	case 6:
 		if (!NAME_IS(h, "expect") || h->value_len == 0)
 			break;
@@ -577,7 +590,7 @@ hp_parse_request(const char *buf, size_t len, struct hp_request *req,
 	const char		*p = buf, *end = buf + len, *lim, *v, *ve;
 	struct hp_header	*h;
 	struct head_state	 hs;
-	int			 n, toolong, st;
+	int			 n, toolong, toolong_st, st;
 
 	*status = 400;
 	for (n = 0; p < end && *p == '\r'; n++) {
@@ -594,16 +607,22 @@ hp_parse_request(const char *buf, size_t len, struct hp_request *req,
 	lim = limit(p, end, HP_MAXREQLINE + 2, &toolong);
 	for (v = p; p < lim && IS(*p, C_TCHAR); p++)
 		;
+	/* 414 is for a long target (RFC 9110 15.5.15); no method we
+	 * implement is this long. */
 	if (AT_LIM(p))
-		return LIM_RESULT(toolong, 414);
+		return LIM_RESULT(toolong, 501);
 	if (*p != ' ' || p == v)
 		return HP_ERROR;
 	req->method = v;
 	req->method_len = (size_t)(p - v);
+	req->meth = method_of(req->method, req->method_len);
+	/* From here a line too long is the target's fault, unless the
+	 * method is one we would answer 501 anyway. */
+	toolong_st = req->meth == HP_M_OTHER ? 501 : 414;
 	for (v = ++p; p < lim && IS(*p, C_TARGET); p++)
 		;
 	if (AT_LIM(p))
-		return LIM_RESULT(toolong, 414);
+		return LIM_RESULT(toolong, toolong_st);
 	if (*p != ' ' || p == v)
 		return HP_ERROR;
 	req->target = v;
@@ -611,12 +630,15 @@ hp_parse_request(const char *buf, size_t len, struct hp_request *req,
 	/* HTTP-version: visible characters up to CR, judged whole. */
 	for (v = ++p; p < lim && *p > ' ' && *p < 0x7f; p++)
 		;
+	/* Longer than "HTTP/1.1": no version, however the line ends. */
+	if (p - v > 8)
+		return HP_ERROR;
 	if (AT_LIM(p))
-		return LIM_RESULT(toolong, 414);
+		return LIM_RESULT(toolong, toolong_st);
 	if (*p != '\r')
 		return HP_ERROR;
 	if (AT_LIM(p + 1))
-		return LIM_RESULT(toolong, 414);
+		return LIM_RESULT(toolong, toolong_st);
 	if (p[1] != '\n')
 		return HP_ERROR;
 	if (p - v != 8 || memcmp(v, "HTTP/", 5) != 0 || v[6] != '.' ||
@@ -631,7 +653,6 @@ hp_parse_request(const char *buf, size_t len, struct hp_request *req,
 	req->minor = v[7] == '0' ? 0 : 1;
 	p += 2;
 
-	req->meth = method_of(req->method, req->method_len);
 	req->host = NULL;
 	req->host_len = 0;
 	req->host_port = -1;
@@ -774,14 +795,6 @@ hp_chunked_init(struct hp_chunked *st)
 	st->state = CK_SIZE0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	return lower(c) - 'a' + 10;
-}
-
 int
 hp_decode_chunked(struct hp_chunked *st, const char *buf, size_t len,
     size_t *consumed, int *status)
@@ -819,12 +832,17 @@ hp_decode_chunked(struct hp_chunked *st, const char *buf, size_t len,
 		case CK_SIZE:
 			if (IS(c, C_HEX)) {
 				/*
-				 * RFC 9112 7.1: guard against overflow; the
-				 * whole body must stay within INT64_MAX.
+				 * RFC 9112 7.1: guard against overflow.  A
+				 * size beyond INT64_MAX is malformed framing,
+				 * as such a Content-Length is (400); a size
+				 * that fits but takes the whole body beyond
+				 * INT64_MAX is a body too large (413).
 				 */
+				d = (uint64_t)hexval(c);
+				if (st->left > (INT64_MAX - d) / 16)
+					return HP_ERROR;
 				room = INT64_MAX - st->body_len;
-				d = hexval(c);
-				if (d > room || st->left > (room - d) / 16) {
+				if (st->left * 16 + d > room) {
 					*status = 413;
 					return HP_ERROR;
 				}

@@ -84,8 +84,9 @@ struct hp_request {
 	 * Summaries.  host is the uri-host (brackets kept on an IP literal)
 	 * of an absolute-form target, else of the Host field (RFC 9112
 	 * 3.2.2); has_host is 0 only for an HTTP/1.0 request without
-	 * either.  host_len may be 0: "Host:" is valid and means no name.
-	 * host_port is the port, or -1 when absent or empty.
+	 * either, and then host is NULL and host_len 0; otherwise host_len
+	 * is 1 to HP_MAXHOST.  host_port is the port, or -1 when absent or
+	 * empty.
 	 */
 	const char	*host;
 	size_t		 host_len;
@@ -107,17 +108,21 @@ struct hp_request {
  * of bytes it takes, final CRLF CRLF included (what follows is the body or
  * the next pipelined request); HP_PARTIAL if buf holds a valid but
  * incomplete head within the limits above; or HP_ERROR with *status set
- * to the response status: 400 malformed, 414 request line too long, 431
- * header section too long or too many fields, 501 transfer coding other
- * than chunked, 505 HTTP version other than 1.0 and 1.1.  Errors are
- * reported as soon as seen, even in an incomplete head.
+ * to the response status: 400 malformed, 414 request line too long with
+ * a method we know (so the target is what is long), 431 header section
+ * too long or too many fields, 501 request line too long with a method we
+ * do not know (or a method alone that long) or transfer coding other than
+ * chunked, 505 HTTP version other than 1.0 and 1.1.  Errors are reported
+ * as soon as seen, even in an incomplete head.
  *
  * Beyond syntax it answers 400 for: HTTP/1.1 without Host (RFC 9112 3.2);
- * more than one Host; an invalid Host, or absolute-form authority, or one
- * with userinfo; Content-Length not 1*DIGIT, above INT64_MAX, or given
- * twice (even if equal); Transfer-Encoding with Content-Length, in
- * HTTP/1.0, or not ending in a single chunked (RFC 9112 6.1, 6.3); an
- * invalid Connection list; "*" other than with OPTIONS, CONNECT without
+ * more than one Host; an invalid Host, empty ("Host:", "Host: :80")
+ * included, or an invalid absolute-form authority, or one with userinfo;
+ * a host in either over HP_MAXHOST bytes; a version longer than
+ * "HTTP/1.1"; Content-Length not 1*DIGIT, above INT64_MAX, or given twice
+ * (even if equal); Transfer-Encoding with Content-Length, in HTTP/1.0, or
+ * not ending in a single chunked (RFC 9112 6.1, 6.3); an invalid
+ * Connection list; "*" other than with OPTIONS, CONNECT without
  * authority-form, or an absolute-form scheme other than http and https.
  *
  * On HP_PARTIAL and HP_ERROR *req holds nothing useful.  The method says
@@ -163,9 +168,9 @@ void	hp_chunked_init(struct hp_chunked *st);
  * within them: *consumed is then the number of bytes it took, and what
  * follows is the next request.  Returns HP_PARTIAL when it took all len
  * bytes (*consumed = len) and wants more.  Returns HP_ERROR with *status
- * 400 (malformed, chunk line over HP_MAXCHUNKLINE), 413 (body length
- * beyond INT64_MAX) or 431 (trailer over HP_MAXHDRSECTION or
- * HP_MAXHEADERS), and *consumed is undefined.  st->body_len counts the
+ * 400 (malformed, chunk line over HP_MAXCHUNKLINE, chunk-size beyond
+ * INT64_MAX), 413 (body length beyond INT64_MAX) or 431 (trailer over
+ * HP_MAXHDRSECTION or HP_MAXHEADERS), and *consumed is undefined.  st->body_len counts the
  * data so far, so the caller can stop at its own limit between calls.
  */
 int	hp_decode_chunked(struct hp_chunked *st, const char *buf, size_t len,

@@ -4,19 +4,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "server/http/ascii.h"
 #include "server/http/uri.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int
 uri_normalize(const char *target, size_t len, char *out, size_t outsz,
