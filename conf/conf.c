@@ -287,6 +287,8 @@ conf_load(struct conf *cf, char *err, size_t errlen)
 	/* Started by an ordinary user, there is no one else to become. */
 	if (geteuid() == 0 && resolve_ids(cf, lines, err, errlen) == -1)
 		goto fail;
+	for (k = 0; k < S_NSETTINGS; k++)
+		free(vals[k]);	/* what -m or a default overrode */
 	return 0;
 
  fail:

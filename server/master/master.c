@@ -483,8 +483,10 @@ needs_sockets(const struct sitetab *mi)
 		free(nls);
 		return 0;
 	}
-	memcpy(all, listeners, nlisteners * sizeof(*all));
-	memcpy(all + nlisteners, pending, npending * sizeof(*all));
+	if (nlisteners > 0)
+		memcpy(all, listeners, nlisteners * sizeof(*all));
+	if (npending > 0)
+		memcpy(all + nlisteners, pending, npending * sizeof(*all));
 	differ = !listen_same(nls, nn, all, nlisteners + npending);
 	free(all);
 	free(nls);
