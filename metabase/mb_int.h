@@ -37,6 +37,8 @@
  * properties of a big import take.
  */
 #define MB_PAD_PAGES	1024
+/* Files smaller than LMDB's two meta pages cannot be a metabase. */
+#define MB_MINFILE	8192
 /* Room for a sentence about the last failure. */
 #define MB_ERRLEN	512
 
@@ -55,6 +57,18 @@ struct mb {
 int	mb_seterr(struct mb *mb, int rc, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/*
+ * Open the four databases of mb->env; create them (and the format mark)
+ * only when create is set.  MB_DAMAGED for an LMDB file that is no
+ * metabase.
+ */
+int	mb_open_dbis(struct mb *mb, int create);
+/*
+ * MB_DAMAGED if the file of env ends before the last page its meta page
+ * counts; call it before the first read of a page.
+ */
+int	mb_check_size(MDB_env *env);
+
 /* The open transaction (write if any, else read), or NULL. */
 MDB_txn	*mb_txn(struct mb *mb);
 /*
@@ -72,6 +86,9 @@ int	mb_wend(struct mb *mb, int own, int rc);
 int	mb_path_internal(struct mb *mb, const char *path,
 	    char canon[MB_MAXPATH + 1], char ikey[MB_MAXPATH + 1], size_t *ilen);
 
+/* Look the key up in txn: 0, MDB_NOTFOUND or an LMDB error. */
+int	mb_key_get(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen);
+
 /* Schema index of a property id, or -1. */
 int	mb_pid_of(uint32_t id);
 /* Value of the key/property pair in props; 0, MDB_NOTFOUND or error. */
@@ -80,6 +97,9 @@ int	mb_rawget(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen,
 /* Turn a stored value into a struct mb_value for property p. */
 void	mb_decode(const struct mb_prop *p, const MDB_val *data,
 	    struct mb_value *out);
+
+/* The schema default of p, with origin MB_ORIGIN_DEFAULT. */
+void	mb_default(const struct mb_prop *p, struct mb_value *out);
 
 /* mb_binding_parse(), saying why in err when it fails. */
 int	mb_binding_parse_err(const char *s, struct mb_binding *b, char *err,
