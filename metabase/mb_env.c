@@ -475,9 +475,7 @@ static const char *const mime_defaults[] = {
 int
 mb_init(struct mb *mb)
 {
-	struct mb_value	 v;
-	char		*buf = NULL;
-	size_t		 n = 0, l;
+	struct mb_value	 v, mime = { 0, NULL, 0, 0 };
 	int		 i, rc, own;
 
 	if ((rc = mb_wbegin(mb, &own)) != 0)
@@ -502,24 +500,15 @@ mb_init(struct mb *mb)
 		if ((rc = mb_key_create(mb, "/LM/MimeMap")) != 0)
 			goto out;
 		for (i = 0; mime_defaults[i] != NULL; i++)
-			n += strlen(mime_defaults[i]) + 1;
-		if ((buf = malloc(n)) == NULL) {
-			rc = ENOMEM;
-			goto out;
-		}
-		for (n = 0, i = 0; mime_defaults[i] != NULL; i++) {
-			l = strlen(mime_defaults[i]) + 1;
-			memcpy(buf + n, mime_defaults[i], l);
-			n += l;
-		}
-		v.str = buf;
-		v.len = n;
-		rc = mb_prop_set(mb, "/LM/MimeMap", &mb_schema[MB_P_MIMEMAP], &v);
+			if ((rc = mb_multisz_add(&mime, mime_defaults[i])) != 0)
+				goto out;
+		rc = mb_prop_set(mb, "/LM/MimeMap", &mb_schema[MB_P_MIMEMAP],
+		    &mime);
 	} else if (rc != 0)
 		goto out;
 	mb->err[0] = '\0';
  out:
-	free(buf);
+	free((char *)mime.str);
 	return mb_wend(mb, own, rc);
 }
 

@@ -42,6 +42,28 @@
 /* Room for a sentence about the last failure. */
 #define MB_ERRLEN	512
 
+/*
+ * Ids are stored big-endian (property ids in props keys, site ids in the
+ * bindings index), so that keys sort by number.
+ */
+static inline void
+mb_be32_put(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static inline uint32_t
+mb_be32_get(const void *p)
+{
+	const unsigned char *b = p;
+
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
+}
+
 struct mb {
 	MDB_env		*env;
 	MDB_dbi		 keys, props, bindings, meta;
@@ -88,6 +110,17 @@ int	mb_path_internal(struct mb *mb, const char *path,
 
 /* Look the key up in txn: 0, MDB_NOTFOUND or an LMDB error. */
 int	mb_key_get(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen);
+/* mb_key_get(), with MB_NOTFOUND and "no key '<canon>'" for a missing key. */
+int	mb_key_need(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen,
+	    const char *canon);
+/*
+ * The preamble of every read of an existing key: path into canon and
+ * ikey (as mb_path_internal()), the open transaction into *txnp, the key
+ * looked up in it.  0, MB_BADKEY, MB_NOTXN, MB_NOTFOUND ("no key ...") or
+ * an LMDB error.
+ */
+int	mb_key_find(struct mb *mb, const char *path, char canon[MB_MAXPATH + 1],
+	    char *ikey, size_t *ilen, MDB_txn **txnp);
 
 /* Schema index of a property id, or -1. */
 int	mb_pid_of(uint32_t id);

@@ -138,21 +138,37 @@ mb_key_get(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen)
 }
 
 int
+mb_key_need(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen,
+    const char *canon)
+{
+	int	 rc;
+
+	if ((rc = mb_key_get(mb, txn, ikey, ilen)) == MDB_NOTFOUND)
+		return mb_seterr(mb, MB_NOTFOUND, "no key '%s'", canon);
+	return rc;
+}
+
+int
+mb_key_find(struct mb *mb, const char *path, char canon[MB_MAXPATH + 1],
+    char *ikey, size_t *ilen, MDB_txn **txnp)
+{
+	int	 rc;
+
+	if ((rc = mb_path_internal(mb, path, canon, ikey, ilen)) < 0)
+		return rc;
+	if ((*txnp = mb_txn(mb)) == NULL)
+		return MB_NOTXN;
+	return mb_key_need(mb, *txnp, ikey, *ilen, canon);
+}
+
+int
 mb_key_exists(struct mb *mb, const char *path)
 {
 	char	 canon[MB_MAXPATH + 1], ikey[MB_MAXPATH + 1];
 	size_t	 ilen;
 	MDB_txn	*txn;
-	int	 rc;
 
-	if ((rc = mb_path_internal(mb, path, canon, ikey, &ilen)) < 0)
-		return rc;
-	if ((txn = mb_txn(mb)) == NULL)
-		return MB_NOTXN;
-	rc = mb_key_get(mb, txn, ikey, ilen);
-	if (rc == MDB_NOTFOUND)
-		return mb_seterr(mb, MB_NOTFOUND, "no key '%s'", canon);
-	return rc;
+	return mb_key_find(mb, path, canon, ikey, &ilen, &txn);
 }
 
 int
@@ -219,10 +235,7 @@ props_delete(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen,
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != ilen + 5 || memcmp(k.mv_data, pre, ilen + 1))
 			break;
-		pid = mb_pid_of(((uint32_t)((unsigned char *)k.mv_data)[ilen + 1] << 24) |
-		    ((uint32_t)((unsigned char *)k.mv_data)[ilen + 2] << 16) |
-		    ((uint32_t)((unsigned char *)k.mv_data)[ilen + 3] << 8) |
-		    ((unsigned char *)k.mv_data)[ilen + 4]);
+		pid = mb_pid_of(mb_be32_get((char *)k.mv_data + ilen + 1));
 		if (pid == MB_P_SERVERBINDINGS) {
 			mb_decode(&mb_schema[pid], &v, &old);
 			if ((rc = mb_bindings_update(mb, txn, canon, &old,
@@ -250,11 +263,8 @@ mb_key_delete(struct mb *mb, const char *path)
 		return rc;
 	if ((rc = mb_wbegin(mb, &own)) != 0)
 		return rc;
-	if ((rc = mb_key_get(mb, mb->wtxn, ikey, ilen)) != 0) {
-		if (rc == MDB_NOTFOUND)
-			rc = mb_seterr(mb, MB_NOTFOUND, "no key '%s'", canon);
+	if ((rc = mb_key_need(mb, mb->wtxn, ikey, ilen, canon)) != 0)
 		goto out;
-	}
 	if ((rc = mdb_cursor_open(mb->wtxn, mb->keys, &c)) != 0)
 		goto out;
 	k.mv_data = ikey;
@@ -300,13 +310,8 @@ key_iter(struct mb *mb, const char *path, int children,
 	MDB_val		 k, v;
 	int		 rc;
 
-	if ((rc = mb_path_internal(mb, path, canon, ikey, &ilen)) < 0)
+	if ((rc = mb_key_find(mb, path, canon, ikey, &ilen, &txn)) != 0)
 		return rc;
-	if ((txn = mb_txn(mb)) == NULL)
-		return MB_NOTXN;
-	if ((rc = mb_key_get(mb, txn, ikey, ilen)) != 0)
-		return rc == MDB_NOTFOUND ?
-		    mb_seterr(mb, MB_NOTFOUND, "no key '%s'", canon) : rc;
 	if ((rc = mdb_cursor_open(txn, mb->keys, &c)) != 0)
 		return rc;
 	memcpy(seek, ikey, ilen);

@@ -17,10 +17,7 @@ prop_key(char *buf, const char *ikey, size_t ilen, uint32_t id)
 {
 	memcpy(buf, ikey, ilen);
 	buf[ilen] = '\0';
-	buf[ilen + 1] = id >> 24;
-	buf[ilen + 2] = id >> 16;
-	buf[ilen + 3] = id >> 8;
-	buf[ilen + 4] = id;
+	mb_be32_put((unsigned char *)buf + ilen + 1, id);
 }
 
 void
@@ -123,13 +120,8 @@ mb_prop_effective(struct mb *mb, const char *path, const struct mb_prop *p,
 	MDB_txn	*txn;
 	int	 rc;
 
-	if ((rc = mb_path_internal(mb, path, canon, ikey, &ilen)) < 0)
+	if ((rc = mb_key_find(mb, path, canon, ikey, &ilen, &txn)) != 0)
 		return rc;
-	if ((txn = mb_txn(mb)) == NULL)
-		return MB_NOTXN;
-	if ((rc = mb_key_get(mb, txn, ikey, ilen)) != 0)
-		return rc == MDB_NOTFOUND ?
-		    mb_seterr(mb, MB_NOTFOUND, "no key '%s'", canon) : rc;
 	for (n = ilen; n > 0; n--) {
 		if (n < ilen && ikey[n] != MB_SEP)
 			continue;
@@ -167,16 +159,10 @@ mb_prop_each(struct mb *mb, const char *path,
 	MDB_txn		*txn;
 	MDB_val		 k, v;
 	struct mb_value	 val;
-	const unsigned char *kp;
 	int		 rc, pid;
 
-	if ((rc = mb_path_internal(mb, path, canon, ikey, &ilen)) < 0)
+	if ((rc = mb_key_find(mb, path, canon, ikey, &ilen, &txn)) != 0)
 		return rc;
-	if ((txn = mb_txn(mb)) == NULL)
-		return MB_NOTXN;
-	if ((rc = mb_key_get(mb, txn, ikey, ilen)) != 0)
-		return rc == MDB_NOTFOUND ?
-		    mb_seterr(mb, MB_NOTFOUND, "no key '%s'", canon) : rc;
 	if ((rc = mdb_cursor_open(txn, mb->props, &c)) != 0)
 		return rc;
 	ikey[ilen] = '\0';
@@ -186,9 +172,7 @@ mb_prop_each(struct mb *mb, const char *path,
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != ilen + 5 || memcmp(k.mv_data, ikey, ilen + 1))
 			break;
-		kp = (const unsigned char *)k.mv_data + ilen + 1;
-		pid = mb_pid_of((uint32_t)kp[0] << 24 | (uint32_t)kp[1] << 16 |
-		    (uint32_t)kp[2] << 8 | kp[3]);
+		pid = mb_pid_of(mb_be32_get((char *)k.mv_data + ilen + 1));
 		if (pid < 0)
 			continue;	/* written by a newer schema */
 		mb_decode(&mb_schema[pid], &v, &val);
@@ -258,11 +242,8 @@ mb_prop_set(struct mb *mb, const char *path, const struct mb_prop *p,
 		return rc;
 	if ((rc = mb_wbegin(mb, &own)) != 0)
 		return rc;
-	if ((rc = mb_key_get(mb, mb->wtxn, ikey, ilen)) != 0) {
-		if (rc == MDB_NOTFOUND)
-			rc = mb_seterr(mb, MB_NOTFOUND, "no key '%s'", canon);
+	if ((rc = mb_key_need(mb, mb->wtxn, ikey, ilen, canon)) != 0)
 		goto out;
-	}
 	if (p->syntax == MB_SYN_BINDING) {
 		rc = mb_rawget(mb, mb->wtxn, ikey, ilen, p->id, &old);
 		if (rc == MDB_NOTFOUND) {
@@ -345,7 +326,6 @@ mb_resolve(struct mb *mb, const char *path, size_t pathlen,
 	MDB_cursor	*c;
 	MDB_txn		*txn;
 	MDB_val		 k, v;
-	const unsigned char *kp;
 	int		 rc, pid, own;
 
 	if ((txn = mb_txn(mb)) == NULL)
@@ -405,9 +385,7 @@ mb_resolve(struct mb *mb, const char *path, size_t pathlen,
 		    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 			if (k.mv_size != n + 5 || memcmp(k.mv_data, ikey, n + 1))
 				break;
-			kp = (const unsigned char *)k.mv_data + n + 1;
-			pid = mb_pid_of((uint32_t)kp[0] << 24 |
-			    (uint32_t)kp[1] << 16 | (uint32_t)kp[2] << 8 | kp[3]);
+			pid = mb_pid_of(mb_be32_get((char *)k.mv_data + n + 1));
 			if (pid < 0 || set[pid] ||
 			    (!mb_schema[pid].inherit && plen[depth] != *keylen))
 				continue;
