@@ -11,18 +11,11 @@
 
 #define SERVICE	"/LM/W3SVC"
 
-struct idlist {
-	uint32_t	*v;
-	size_t		 n, cap;
-};
-
 static int	site_create(struct ctl *, int, char **);
 static int	site_list(struct ctl *, int, char **);
 static int	site_state(struct ctl *, int, char **, uint32_t);
 static int	site_delete(struct ctl *, int, char **);
-static int	collect_id(void *, const char *);
-static int	cmp_id(const void *, const void *);
-static void	list_one(struct ctl *, uint32_t);
+static int	list_one(void *, uint32_t);
 
 int
 cmd_site(struct ctl *ctl, int argc, char **argv)
@@ -43,21 +36,6 @@ cmd_site(struct ctl *ctl, int argc, char **argv)
 		return site_delete(ctl, argc, argv);
 	ctl_errx("unknown site command '%s'", argv[0]);
 	return CTL_USAGE;
-}
-
-/* Append s to the MULTISZ value in *v, a buffer the caller frees. */
-static int
-multisz_add(struct mb_value *v, const char *s)
-{
-	size_t	 n = strlen(s) + 1;
-	char	*p;
-
-	if ((p = realloc((char *)v->str, v->len + n)) == NULL)
-		return -1;
-	memcpy(p + v->len, s, n);
-	v->str = p;
-	v->len += n;
-	return 0;
 }
 
 /*
@@ -102,7 +80,7 @@ site_create(struct ctl *ctl, int argc, char **argv)
 		else if (optlen == 4 && strncmp(opt, "--id", 4) == 0)
 			idarg = val;
 		else if (optlen == 9 && strncmp(opt, "--binding", 9) == 0) {
-			if (multisz_add(&bv, val) == -1) {
+			if (mb_multisz_add(&bv, val) != 0) {
 				ctl_errx("out of memory");
 				goto free_bindings;
 			}
@@ -145,37 +123,11 @@ site_create(struct ctl *ctl, int argc, char **argv)
 	return status;
 }
 
-static int
-collect_id(void *arg, const char *path)
-{
-	struct idlist	*l = arg;
-	char		 canon[MB_MAXPATH + 1];
-	uint32_t	*v;
-
-	if (mb_path_canon(path, canon) != MB_KIND_SITE)
-		return 0;
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 64;
-		if ((v = realloc(l->v, l->cap * sizeof(*v))) == NULL)
-			return ENOMEM;
-		l->v = v;
-	}
-	l->v[l->n++] = (uint32_t)strtoul(strrchr(path, '/') + 1, NULL, 10);
-	return 0;
-}
-
-static int
-cmp_id(const void *a, const void *b)
-{
-	uint32_t	x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* One row of site list: id, name, state, bindings, path; tab separated. */
-static void
-list_one(struct ctl *ctl, uint32_t id)
+static int
+list_one(void *arg, uint32_t id)
 {
+	struct ctl	*ctl = arg;
 	struct mb_value	 v;
 	const char	*s, *sep = "";
 	char		 key[MB_MAXPATH + 1];
@@ -215,31 +167,23 @@ list_one(struct ctl *ctl, uint32_t id)
 		printf("\t%s\n", v.str);
 	else
 		printf("\t-\n");
+	return 0;
 }
 
 static int
 site_list(struct ctl *ctl, int argc, char **argv)
 {
-	struct idlist	 l;
-	size_t		 i;
 	int		 rc, status = CTL_OK;
 
 	(void)argv;
 	if (argc != 1)
 		return CTL_USAGE;
-	memset(&l, 0, sizeof(l));
 	if ((rc = mb_begin(ctl->mb)) != 0)
 		return ctl_mberr(ctl, rc, "cannot read metabase '%s'", ctl->dir);
-	rc = mb_key_children(ctl->mb, SERVICE, collect_id, &l);
+	rc = mb_site_each(ctl->mb, list_one, ctl);
 	if (rc != 0 && rc != MB_NOTFOUND)
 		status = ctl_mberr(ctl, rc, "cannot list sites");
-	else {
-		qsort(l.v, l.n, sizeof(*l.v), cmp_id);
-		for (i = 0; i < l.n; i++)
-			list_one(ctl, l.v[i]);
-	}
 	mb_end(ctl->mb);
-	free(l.v);
 	return status;
 }
 

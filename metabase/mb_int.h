@@ -37,8 +37,32 @@
  * properties of a big import take.
  */
 #define MB_PAD_PAGES	1024
+/* Files smaller than LMDB's two meta pages cannot be a metabase. */
+#define MB_MINFILE	8192
 /* Room for a sentence about the last failure. */
 #define MB_ERRLEN	512
+
+/*
+ * Ids are stored big-endian (property ids in props keys, site ids in the
+ * bindings index), so that keys sort by number.
+ */
+static inline void
+mb_be32_put(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static inline uint32_t
+mb_be32_get(const void *p)
+{
+	const unsigned char *b = p;
+
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
+}
 
 struct mb {
 	MDB_env		*env;
@@ -54,6 +78,18 @@ struct mb {
 /* Set mb->err; returns rc so callers can `return seterr(...)`. */
 int	mb_seterr(struct mb *mb, int rc, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Open the four databases of mb->env; create them (and the format mark)
+ * only when create is set.  MB_DAMAGED for an LMDB file that is no
+ * metabase.
+ */
+int	mb_open_dbis(struct mb *mb, int create);
+/*
+ * MB_DAMAGED if the file of env ends before the last page its meta page
+ * counts; call it before the first read of a page.
+ */
+int	mb_check_size(MDB_env *env);
 
 /* The open transaction (write if any, else read), or NULL. */
 MDB_txn	*mb_txn(struct mb *mb);
@@ -72,6 +108,20 @@ int	mb_wend(struct mb *mb, int own, int rc);
 int	mb_path_internal(struct mb *mb, const char *path,
 	    char canon[MB_MAXPATH + 1], char ikey[MB_MAXPATH + 1], size_t *ilen);
 
+/* Look the key up in txn: 0, MDB_NOTFOUND or an LMDB error. */
+int	mb_key_get(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen);
+/* mb_key_get(), with MB_NOTFOUND and "no key '<canon>'" for a missing key. */
+int	mb_key_need(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen,
+	    const char *canon);
+/*
+ * The preamble of every read of an existing key: path into canon and
+ * ikey (as mb_path_internal()), the open transaction into *txnp, the key
+ * looked up in it.  0, MB_BADKEY, MB_NOTXN, MB_NOTFOUND ("no key ...") or
+ * an LMDB error.
+ */
+int	mb_key_find(struct mb *mb, const char *path, char canon[MB_MAXPATH + 1],
+	    char *ikey, size_t *ilen, MDB_txn **txnp);
+
 /* Schema index of a property id, or -1. */
 int	mb_pid_of(uint32_t id);
 /* Value of the key/property pair in props; 0, MDB_NOTFOUND or error. */
@@ -80,6 +130,9 @@ int	mb_rawget(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen,
 /* Turn a stored value into a struct mb_value for property p. */
 void	mb_decode(const struct mb_prop *p, const MDB_val *data,
 	    struct mb_value *out);
+
+/* The schema default of p, with origin MB_ORIGIN_DEFAULT. */
+void	mb_default(const struct mb_prop *p, struct mb_value *out);
 
 /* mb_binding_parse(), saying why in err when it fails. */
 int	mb_binding_parse_err(const char *s, struct mb_binding *b, char *err,

@@ -486,12 +486,25 @@ parse_dword(const struct mb_prop *p, const char *s, uint32_t *out)
 }
 
 int
+mb_multisz_add(struct mb_value *v, const char *s)
+{
+	size_t	 n = strlen(s) + 1;
+	char	*p;
+
+	if ((p = realloc((char *)v->str, v->len + n)) == NULL)
+		return ENOMEM;
+	memcpy(p + v->len, s, n);
+	v->str = p;
+	v->len += n;
+	return 0;
+}
+
+int
 mb_prop_set_text(struct mb *mb, const char *path, const struct mb_prop *p,
     int argc, char *const argv[])
 {
 	struct mb_value	 v;
-	char		*buf = NULL;
-	size_t		 n = 0, l;
+	size_t		 n = 0;
 	int		 i, rc;
 
 	memset(&v, 0, sizeof(v));
@@ -530,19 +543,16 @@ mb_prop_set_text(struct mb *mb, const char *path, const struct mb_prop *p,
 			n += strlen(argv[i]) + 1;
 		if (n > MB_MAXVALUE)
 			return mb_seterr(mb, MB_BADVALUE, "value of %s too long", p->name);
-		if (n > 0 && (buf = malloc(n)) == NULL)
-			return ENOMEM;
-		for (n = 0, i = 0; i < argc; i++) {
-			l = strlen(argv[i]) + 1;
-			memcpy(buf + n, argv[i], l);
-			n += l;
-		}
-		v.str = buf;
-		v.len = n;
+		for (i = 0; i < argc; i++)
+			if (mb_multisz_add(&v, argv[i]) != 0) {
+				free((char *)v.str);
+				return ENOMEM;
+			}
 		break;
 	}
 	rc = mb_prop_set(mb, path, p, &v);
-	free(buf);
+	if (p->type == MB_MULTISZ)
+		free((char *)v.str);
 	return rc;
 
  onevalue:

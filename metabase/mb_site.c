@@ -139,15 +139,6 @@ bindkey(char *buf, size_t len, const char *ip, unsigned port,
 	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
 }
 
-static uint32_t
-be32(const void *p)
-{
-	const unsigned char *b = p;
-
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	    (uint32_t)b[2] << 8 | b[3];
-}
-
 /* The site id in a canonical site path "/LM/W3SVC/<id>". */
 static uint32_t
 site_of(const char *canon)
@@ -169,17 +160,14 @@ mb_bindings_update(struct mb *mb, MDB_txn *txn, const char *canon,
 	MDB_val		 k, v;
 	int		 rc;
 
-	id[0] = site >> 24;
-	id[1] = site >> 16;
-	id[2] = site >> 8;
-	id[3] = site;
+	mb_be32_put(id, site);
 	MB_MULTISZ_FOREACH(s, oldv) {
 		if (mb_binding_parse(s, &b) != 0)
 			continue;
 		k.mv_data = key;
 		k.mv_size = bindkey(key, sizeof(key), b.ip, b.port, b.host);
 		rc = mdb_get(txn, mb->bindings, &k, &v);
-		if (rc == 0 && v.mv_size == 4 && be32(v.mv_data) == site)
+		if (rc == 0 && v.mv_size == 4 && mb_be32_get(v.mv_data) == site)
 			rc = mdb_del(txn, mb->bindings, &k, NULL);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;
@@ -193,8 +181,8 @@ mb_bindings_update(struct mb *mb, MDB_txn *txn, const char *canon,
 		k.mv_data = key;
 		k.mv_size = bindkey(key, sizeof(key), b.ip, b.port, b.host);
 		rc = mdb_get(txn, mb->bindings, &k, &v);
-		if (rc == 0 && v.mv_size == 4 && be32(v.mv_data) != site)
-			return mb_seterr(mb, MB_CONFLICT, "binding '%s' is already used by site %u", s, (unsigned)be32(v.mv_data));
+		if (rc == 0 && v.mv_size == 4 && mb_be32_get(v.mv_data) != site)
+			return mb_seterr(mb, MB_CONFLICT, "binding '%s' is already used by site %u", s, (unsigned)mb_be32_get(v.mv_data));
 		v.mv_data = id;
 		v.mv_size = 4;
 		if ((rc = mdb_put(txn, mb->bindings, &k, &v, 0)) != 0)
@@ -209,7 +197,6 @@ mb_bindings_rebuild(struct mb *mb, MDB_txn *txn)
 	const struct mb_prop *sb = &mb_schema[MB_P_SERVERBINDINGS];
 	struct mb_value	 none = { 0, NULL, 0, 0 }, val;
 	char		 canon[MB_MAXPATH + 1];
-	const unsigned char *kp;
 	MDB_cursor	*c;
 	MDB_val		 k, v, ik, iv;
 	int		 rc;
@@ -222,8 +209,7 @@ mb_bindings_rebuild(struct mb *mb, MDB_txn *txn)
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < 6 || k.mv_size - 5 > MB_MAXPATH)
 			continue;
-		kp = (const unsigned char *)k.mv_data + k.mv_size - 4;
-		if (be32(kp) != sb->id)
+		if (mb_be32_get((char *)k.mv_data + k.mv_size - 4) != sb->id)
 			continue;
 		/* The key's path as created, for its site id. */
 		ik.mv_data = k.mv_data;
@@ -280,7 +266,7 @@ mb_site_find(struct mb *mb, const char *ip, unsigned port, const char *host,
 			return rc;
 		if (v.mv_size != 4)
 			return MB_DAMAGED;
-		*site = be32(v.mv_data);
+		*site = mb_be32_get(v.mv_data);
 		return 0;
 	}
 	return MB_NOTFOUND;
@@ -309,7 +295,7 @@ mb_binding_each(struct mb *mb,
 		key[k.mv_size] = '\0';
 		if (mb_binding_parse(key, &b) != 0)
 			continue;
-		if ((rc = fn(arg, &b, be32(v.mv_data))) != 0)
+		if ((rc = fn(arg, &b, mb_be32_get(v.mv_data))) != 0)
 			break;
 	}
 	mdb_cursor_close(c);
@@ -325,8 +311,12 @@ static int
 collect_id(void *arg, const char *path)
 {
 	struct idlist	*l = arg;
+	char		 canon[MB_MAXPATH + 1];
 	uint32_t	*ids;
 
+	/* A damaged file may hold any key: only sites count. */
+	if (mb_path_canon(path, canon) != MB_KIND_SITE)
+		return 0;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 64;
 		if ((ids = realloc(l->ids, l->cap * sizeof(*ids))) == NULL)
@@ -346,26 +336,49 @@ cmp_id(const void *a, const void *b)
 }
 
 int
+mb_site_each(struct mb *mb, int (*fn)(void *, uint32_t), void *arg)
+{
+	struct idlist	 l = { NULL, 0, 0 };
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = mb_key_children(mb, "/LM/W3SVC", collect_id, &l)) != 0)
+		goto free_ids;
+	if (l.n > 0)
+		qsort(l.ids, l.n, sizeof(*l.ids), cmp_id);
+	for (i = 0; i < l.n; i++)
+		if ((rc = fn(arg, l.ids[i])) != 0)
+			break;
+ free_ids:
+	free(l.ids);
+	return rc;
+}
+
+/* Ids come lowest first: the first gap is the lowest free id. */
+static int
+next_free(void *arg, uint32_t id)
+{
+	uint32_t	*want = arg;
+
+	if (id == *want)
+		(*want)++;
+	return 0;
+}
+
+int
 mb_site_create(struct mb *mb, uint32_t *id, const char *name,
     const struct mb_value *bindings, const char *path)
 {
-	struct idlist	 l = { NULL, 0, 0 };
 	struct mb_value	 v;
 	char		 site[64], root[80];
-	size_t		 i;
 	int		 rc, own;
 
 	if ((rc = mb_wbegin(mb, &own)) != 0)
 		return rc;
 	if (*id == 0) {
-		if ((rc = mb_key_children(mb, "/LM/W3SVC", collect_id,
-		    &l)) != 0)
-			goto out;
-		if (l.n > 0)
-			qsort(l.ids, l.n, sizeof(*l.ids), cmp_id);
 		*id = 1;
-		for (i = 0; i < l.n && l.ids[i] == *id; i++)
-			(*id)++;
+		if ((rc = mb_site_each(mb, next_free, id)) != 0)
+			goto out;
 		if (*id == 0) {
 			rc = mb_seterr(mb, MB_EXISTS, "no free site id");
 			goto out;
@@ -395,6 +408,5 @@ mb_site_create(struct mb *mb, uint32_t *id, const char *name,
 	v.len = strlen(path);
 	rc = mb_prop_set(mb, root, &mb_schema[MB_P_PATH], &v);
  out:
-	free(l.ids);
 	return mb_wend(mb, own, rc);
 }

@@ -227,6 +227,13 @@ struct mb_props {
 	for ((s) = (val)->str; (s) && (s) < (val)->str + (val)->len;	\
 	    (s) += strlen(s) + 1)
 
+/*
+ * Append the string s to the MULTISZ value v.  v->str is NULL (an empty
+ * list) or a buffer from an earlier call, which the caller frees with
+ * free((char *)v->str).  0, or ENOMEM with v unchanged.
+ */
+int	mb_multisz_add(struct mb_value *v, const char *s);
+
 struct mb;
 
 /* Flags for mb_open(). */
@@ -413,6 +420,14 @@ int	mb_site_find(struct mb *mb, const char *ip, unsigned port,
 /* Call fn for every binding of every site, in a stable order. */
 int	mb_binding_each(struct mb *mb,
 	    int (*fn)(void *arg, const struct mb_binding *b, uint32_t site),
+	    void *arg);
+/*
+ * Call fn for each site, by id from the lowest.  The ids are collected
+ * before the first call, so fn may change the metabase.  A non-zero
+ * return from fn stops the walk and is returned; MB_NOTFOUND if there is
+ * no /LM/W3SVC, ENOMEM.
+ */
+int	mb_site_each(struct mb *mb, int (*fn)(void *arg, uint32_t id),
 	    void *arg);
 /*
  * Create site *id (0: the lowest free id, written back) with
