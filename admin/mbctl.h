@@ -51,13 +51,33 @@ int	cmd_schema(struct ctl *, int, char **);
 /* cmd_site.c: site create, list, start, stop, delete. */
 int	cmd_site(struct ctl *, int, char **);
 
-/* cmd_io.c: export, import, backup, restore. */
+/* cmd_export.c */
 int	cmd_export(struct ctl *, int, char **);
+/* cmd_import.c */
 int	cmd_import(struct ctl *, int, char **);
+/* cmd_backup.c: backup, restore. */
 int	cmd_backup(struct ctl *, int, char **);
 int	cmd_restore(struct ctl *, int, char **);
 
 /* util.c */
+/*
+ * Key paths, collected with ctl_keys_add() before anything is done to
+ * them, so that no walk stays open meanwhile.
+ */
+struct ctl_keys {
+	char	**v;		/* allocated paths, in the order added */
+	size_t	  n, cap;
+};
+/* Set up an empty list; allocates nothing. */
+void	ctl_keys_init(struct ctl_keys *);
+/*
+ * The callback for mb_key_walk() and mb_key_children(): append a copy of
+ * path to the struct ctl_keys at keys.  Returns 0, or ENOMEM (which stops
+ * the walk) leaving the list as it was.
+ */
+int	ctl_keys_add(void *keys, const char *path);
+/* Free the paths and the array; the list is then empty. */
+void	ctl_keys_release(struct ctl_keys *);
 /*
  * Print "mbctl: <message>" on stderr as one line (control characters in
  * it escaped) and flush it; returns CTL_FAIL.

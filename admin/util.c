@@ -1,6 +1,6 @@
 /*
  * util.c - what the mbctl commands share: error messages, path and id
- * parsing, value formatting, finding the metabase directory.
+ * parsing, value formatting, key lists, finding the metabase directory.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -240,6 +240,43 @@ ctl_parse_id(const char *arg, uint32_t *id)
 	}
 	*id = (uint32_t)n;
 	return 0;
+}
+
+void
+ctl_keys_init(struct ctl_keys *l)
+{
+	memset(l, 0, sizeof(*l));
+}
+
+int
+ctl_keys_add(void *keys, const char *path)
+{
+	struct ctl_keys	 *l = keys;
+	char		**v;
+	size_t		  cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap ? 2 * l->cap : 64;
+		if ((v = realloc(l->v, cap * sizeof(*v))) == NULL)
+			return ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	if ((l->v[l->n] = strdup(path)) == NULL)
+		return ENOMEM;
+	l->n++;
+	return 0;
+}
+
+void
+ctl_keys_release(struct ctl_keys *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	ctl_keys_init(l);
 }
 
 /*
