@@ -19,10 +19,6 @@
 #define CTL_FAIL	1
 #define CTL_USAGE	2
 
-/* The bootstrap file naming the metabase directory, and the fallback. */
-#define CTL_CONF	"/etc/mbhttpd/mbhttpd.conf"
-#define CTL_METABASE	"/var/lib/mbhttpd/metabase"
-
 /*
  * printf-style checking of our message helpers (a GNU C extension, also in
  * clang; other compilers get no checking).
@@ -124,10 +120,9 @@ void	ctl_print_flags(FILE *, const struct mb_prop *, uint32_t);
 int	ctl_parse_id(const char *arg, uint32_t *id);
 /*
  * The metabase directory: opt (from -m) if not NULL, else
- * $MBHTTPD_METABASE, else the "metabase" setting of the bootstrap file
- * ($MBHTTPD_CONF or CTL_CONF; a missing default file is skipped), else
- * CTL_METABASE.  *dirp is allocated; returns 0, or -1 after printing the
- * error.
+ * $MBHTTPD_METABASE, else what conf_metabase() (conf/conf.h) finds in the
+ * bootstrap file ($MBHTTPD_CONF, else CONF_FILE, which may be missing).
+ * *dirp is allocated; returns 0, or -1 after printing the error.
  */
 int	ctl_metabase_dir(const char *opt, char **dirp);
 
