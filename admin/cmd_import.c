@@ -57,6 +57,9 @@ static int	import_int(struct import *, const char *,
 static int	replace_clear(struct import *);
 static int	outside_root(const struct import *, const char *);
 static int	unbind_keys(struct import *, const config_setting_t *);
+static int	import_value(struct import *, const char *,
+		    const struct mb_prop *, const config_setting_t *,
+		    struct mb_value *, char **);
 static int	import_prop(struct import *, const char *,
 		    const config_setting_t *);
 static int	import_key(struct import *, const config_setting_t *);
@@ -459,36 +462,28 @@ unbind_keys(struct import *imp, const config_setting_t *keys)
 	return CTL_OK;
 }
 
-/* Set the property in setting s at key. */
+/*
+ * The value in setting s for property p at key, in *v; a MULTISZ is
+ * joined in a buffer left in *bufp for the caller to free (NULL else).
+ */
 static int
-import_prop(struct import *imp, const char *key, const config_setting_t *s)
+import_value(struct import *imp, const char *key, const struct mb_prop *p,
+    const config_setting_t *s, struct mb_value *v, char **bufp)
 {
-	const struct mb_prop	*p;
 	const config_setting_t	*e;
-	struct mb_value		 v;
-	const char		*name = config_setting_name(s), *str;
-	char			*buf = NULL, *argv[1];
+	const char		*str;
+	char			*buf;
 	size_t			 len;
-	int			 i, type = config_setting_type(s), rc;
+	int			 i, type = config_setting_type(s);
 
-	if ((p = mb_prop_find(name)) == NULL)
-		return imp_err(imp, s, "unknown property '%s' at '%s'", name,
-		    key);
-	memset(&v, 0, sizeof(v));
-
-	/* A string for a BOOL or DWORD is parsed as mbctl set parses it. */
-	if ((p->type == MB_BOOL || p->type == MB_DWORD) &&
-	    type == CONFIG_TYPE_STRING) {
-		argv[0] = (char *)config_setting_get_string(s);
-		rc = mb_prop_set_text(imp->ctl->mb, key, p, 1, argv);
-		goto check;
-	}
+	memset(v, 0, sizeof(*v));
+	*bufp = NULL;
 	switch (p->type) {
 	case MB_BOOL:
 		if (type == CONFIG_TYPE_BOOL)
-			v.dword = config_setting_get_bool(s) ? 1 : 0;
+			v->dword = config_setting_get_bool(s) ? 1 : 0;
 		else if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
-			if (import_int(imp, key, p, s, &v.dword) != CTL_OK)
+			if (import_int(imp, key, p, s, &v->dword) != CTL_OK)
 				return CTL_FAIL;
 		} else
 			return imp_err(imp, s, "invalid value for %s at '%s': expected true, false, 1 or 0",
@@ -498,15 +493,15 @@ import_prop(struct import *imp, const char *key, const config_setting_t *s)
 		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
 			return imp_err(imp, s, "invalid value for %s at '%s': expected an integer",
 			    p->name, key);
-		if (import_int(imp, key, p, s, &v.dword) != CTL_OK)
+		if (import_int(imp, key, p, s, &v->dword) != CTL_OK)
 			return CTL_FAIL;
 		break;
 	case MB_STRING:
 		if (type != CONFIG_TYPE_STRING)
 			return imp_err(imp, s, "invalid value for %s at '%s': expected a string",
 			    p->name, key);
-		v.str = config_setting_get_string(s);
-		v.len = strlen(v.str);
+		v->str = config_setting_get_string(s);
+		v->len = strlen(v->str);
 		break;
 	case MB_MULTISZ:
 		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
@@ -530,17 +525,42 @@ import_prop(struct import *imp, const char *key, const config_setting_t *s)
 			len += strlen(str) + 1;
 		}
 		buf[len] = '\0';
-		v.str = buf;
-		v.len = len;
+		v->str = buf;
+		v->len = len;
+		*bufp = buf;
 		break;
 	}
-	rc = mb_prop_set(imp->ctl->mb, key, p, &v);
-	free(buf);
- check:
+	return CTL_OK;
+}
+
+/* Set the property in setting s at key. */
+static int
+import_prop(struct import *imp, const char *key, const config_setting_t *s)
+{
+	const struct mb_prop	*p;
+	struct mb_value		 v;
+	const char		*name = config_setting_name(s), *detail;
+	char			*buf, *argv[1];
+	int			 rc;
+
+	if ((p = mb_prop_find(name)) == NULL)
+		return imp_err(imp, s, "unknown property '%s' at '%s'", name,
+		    key);
+	/* A string for a BOOL or DWORD is parsed as mbctl set parses it. */
+	if ((p->type == MB_BOOL || p->type == MB_DWORD) &&
+	    config_setting_type(s) == CONFIG_TYPE_STRING) {
+		argv[0] = (char *)config_setting_get_string(s);
+		rc = mb_prop_set_text(imp->ctl->mb, key, p, 1, argv);
+	} else {
+		if (import_value(imp, key, p, s, &v, &buf) != CTL_OK)
+			return CTL_FAIL;
+		rc = mb_prop_set(imp->ctl->mb, key, p, &v);
+		free(buf);
+	}
 	if (rc != 0) {
-		str = mb_errdetail(imp->ctl->mb);
+		detail = mb_errdetail(imp->ctl->mb);
 		return imp_err(imp, s, "cannot set %s at '%s': %s", p->name,
-		    key, str[0] != '\0' ? str : mb_strerror(rc));
+		    key, detail[0] != '\0' ? detail : mb_strerror(rc));
 	}
 	return CTL_OK;
 }
