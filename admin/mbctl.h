@@ -19,10 +19,6 @@
 #define CTL_FAIL	1
 #define CTL_USAGE	2
 
-/* The bootstrap file naming the metabase directory, and the fallback. */
-#define CTL_CONF	"/etc/mbhttpd/mbhttpd.conf"
-#define CTL_METABASE	"/var/lib/mbhttpd/metabase"
-
 /*
  * printf-style checking of our message helpers (a GNU C extension, also in
  * clang; other compilers get no checking).
@@ -51,9 +47,11 @@ int	cmd_schema(struct ctl *, int, char **);
 /* cmd_site.c: site create, list, start, stop, delete. */
 int	cmd_site(struct ctl *, int, char **);
 
-/* cmd_io.c: export, import, backup, restore. */
+/* cmd_export.c */
 int	cmd_export(struct ctl *, int, char **);
+/* cmd_import.c */
 int	cmd_import(struct ctl *, int, char **);
+/* cmd_backup.c: backup, restore. */
 int	cmd_backup(struct ctl *, int, char **);
 int	cmd_restore(struct ctl *, int, char **);
 
@@ -61,6 +59,24 @@ int	cmd_restore(struct ctl *, int, char **);
 int	cmd_status(struct ctl *, int, char **);
 
 /* util.c */
+/*
+ * Key paths, collected with ctl_keys_add() before anything is done to
+ * them, so that no walk stays open meanwhile.
+ */
+struct ctl_keys {
+	char	**v;		/* allocated paths, in the order added */
+	size_t	  n, cap;
+};
+/* Set up an empty list; allocates nothing. */
+void	ctl_keys_init(struct ctl_keys *);
+/*
+ * The callback for mb_key_walk() and mb_key_children(): append a copy of
+ * path to the struct ctl_keys at keys.  Returns 0, or ENOMEM (which stops
+ * the walk) leaving the list as it was.
+ */
+int	ctl_keys_add(void *keys, const char *path);
+/* Free the paths and the array; the list is then empty. */
+void	ctl_keys_release(struct ctl_keys *);
 /*
  * Print "mbctl: <message>" on stderr as one line (control characters in
  * it escaped) and flush it; returns CTL_FAIL.
@@ -107,10 +123,9 @@ void	ctl_print_flags(FILE *, const struct mb_prop *, uint32_t);
 int	ctl_parse_id(const char *arg, uint32_t *id);
 /*
  * The metabase directory: opt (from -m) if not NULL, else
- * $MBHTTPD_METABASE, else the "metabase" setting of the bootstrap file
- * ($MBHTTPD_CONF or CTL_CONF; a missing default file is skipped), else
- * CTL_METABASE.  *dirp is allocated; returns 0, or -1 after printing the
- * error.
+ * $MBHTTPD_METABASE, else what conf_metabase() (conf/conf.h) finds in the
+ * bootstrap file ($MBHTTPD_CONF, else CONF_FILE, which may be missing).
+ * *dirp is allocated; returns 0, or -1 after printing the error.
  */
 int	ctl_metabase_dir(const char *opt, char **dirp);
 

@@ -1,6 +1,6 @@
 /*
  * util.c - what the mbctl commands share: error messages, path and id
- * parsing, value formatting, finding the metabase directory.
+ * parsing, value formatting, key lists, finding the metabase directory.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -8,8 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libconfig.h>
-
+#include "conf/conf.h"
 #include "metabase.h"
 #include "mbctl.h"
 
@@ -242,60 +241,65 @@ ctl_parse_id(const char *arg, uint32_t *id)
 	return 0;
 }
 
-/*
- * The "metabase" setting of the bootstrap file in *dirp, NULL if it has
- * none or (unless must_exist) there is no such file.
- */
-static int
-conf_metabase(const char *file, int must_exist, char **dirp)
+void
+ctl_keys_init(struct ctl_keys *l)
 {
-	config_t	 cfg;
-	const char	*s;
-	FILE		*fp;
-	int		 rc = 0;
+	memset(l, 0, sizeof(*l));
+}
 
-	*dirp = NULL;
-	if ((fp = fopen(file, "r")) == NULL) {
-		if (errno == ENOENT && !must_exist)
-			return 0;
-		ctl_errx("cannot open '%s': %s", file, strerror(errno));
-		return -1;
+int
+ctl_keys_add(void *keys, const char *path)
+{
+	struct ctl_keys	 *l = keys;
+	char		**v;
+	size_t		  cap;
+
+	if (l->n == l->cap) {
+		cap = l->cap ? 2 * l->cap : 64;
+		if ((v = realloc(l->v, cap * sizeof(*v))) == NULL)
+			return ENOMEM;
+		l->v = v;
+		l->cap = cap;
 	}
-	config_init(&cfg);
-	if (config_read(&cfg, fp) == CONFIG_FALSE) {
-		ctl_errx("%s:%d: %s", file, config_error_line(&cfg),
-		    config_error_text(&cfg));
-		rc = -1;
-	} else if (config_lookup_string(&cfg, "metabase", &s) == CONFIG_TRUE) {
-		if ((*dirp = strdup(s)) == NULL) {
-			ctl_errx("out of memory");
-			rc = -1;
-		}
-	}
-	config_destroy(&cfg);
-	fclose(fp);
-	return rc;
+	if ((l->v[l->n] = strdup(path)) == NULL)
+		return ENOMEM;
+	l->n++;
+	return 0;
+}
+
+void
+ctl_keys_release(struct ctl_keys *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	ctl_keys_init(l);
 }
 
 int
 ctl_metabase_dir(const char *opt, char **dirp)
 {
-	const char	*s, *conf;
+	const char	*s, *file;
+	char		 err[4200];
+	int		 given;
 
 	if (opt != NULL)
 		s = opt;
 	else if ((s = getenv("MBHTTPD_METABASE")) != NULL && s[0] != '\0')
 		;
 	else {
-		conf = getenv("MBHTTPD_CONF");
-		if (conf != NULL && conf[0] != '\0') {
-			if (conf_metabase(conf, 1, dirp) == -1)
-				return -1;
-		} else if (conf_metabase(CTL_CONF, 0, dirp) == -1)
+		/* As mbhttpd: $MBHTTPD_CONF must exist, the default may not. */
+		file = getenv("MBHTTPD_CONF");
+		given = file != NULL && file[0] != '\0';
+		*dirp = conf_metabase(given ? file : CONF_FILE, given, err,
+		    sizeof(err));
+		if (*dirp == NULL) {
+			ctl_errx("%s", err);
 			return -1;
-		if (*dirp != NULL)
-			return 0;
-		s = CTL_METABASE;
+		}
+		return 0;
 	}
 	if ((*dirp = strdup(s)) == NULL) {
 		ctl_errx("out of memory");

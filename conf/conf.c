@@ -125,10 +125,14 @@ default_pid_file(void)
 	return strdup(buf);
 }
 
-/* Read the settings of the file into vals[] (allocated strings). */
+/*
+ * Read the settings of the file into vals[] (allocated strings), and set
+ * *found when it exists; a missing file is an error only if given.  On
+ * failure vals[] may hold strings already read: the caller frees them.
+ */
 static int
-read_file(struct conf *cf, char *vals[S_NSETTINGS], int lines[S_NSETTINGS],
-    char *err, size_t errlen)
+read_file(const char *path, int given, int *found, char *vals[S_NSETTINGS],
+    int lines[S_NSETTINGS], char *err, size_t errlen)
 {
 	config_t		 cfg;
 	config_setting_t	*root, *s;
@@ -136,17 +140,17 @@ read_file(struct conf *cf, char *vals[S_NSETTINGS], int lines[S_NSETTINGS],
 	FILE			*fp;
 	int			 i, n, k, line, rc = -1;
 
-	if ((fp = fopen(cf->file, "r")) == NULL) {
-		if (errno == ENOENT && !cf->file_given)
+	if ((fp = fopen(path, "r")) == NULL) {
+		if (errno == ENOENT && !given)
 			return 0;
-		return seterr(err, errlen, "cannot open '%s': %s", cf->file,
+		return seterr(err, errlen, "cannot open '%s': %s", path,
 		    strerror(errno));
 	}
-	cf->file_found = 1;
+	*found = 1;
 	config_init(&cfg);
 	if (config_read(&cfg, fp) == CONFIG_FALSE) {
 		file = config_error_file(&cfg);
-		seterr(err, errlen, "%s:%d: %s", file ? file : cf->file,
+		seterr(err, errlen, "%s:%d: %s", file ? file : path,
 		    config_error_line(&cfg), config_error_text(&cfg));
 		goto destroy;
 	}
@@ -157,7 +161,7 @@ read_file(struct conf *cf, char *vals[S_NSETTINGS], int lines[S_NSETTINGS],
 		name = config_setting_name(s);
 		file = config_setting_source_file(s);
 		if (file == NULL)
-			file = cf->file;
+			file = path;
 		line = config_setting_source_line(s);
 		for (k = 0; k < S_NSETTINGS; k++)
 			if (name != NULL && strcmp(name, settings[k].name) == 0)
@@ -251,7 +255,8 @@ conf_load(struct conf *cf, char *err, size_t errlen)
 	int		 k;
 
 	release_file_fields(cf);
-	if (read_file(cf, vals, lines, err, errlen) == -1)
+	if (read_file(cf->file, cf->file_given, &cf->file_found, vals, lines,
+	    err, errlen) == -1)
 		goto fail;
 
 	/* The metabase: -m or $MBHTTPD_METABASE (main.c), else the file. */
@@ -296,4 +301,24 @@ conf_load(struct conf *cf, char *err, size_t errlen)
 		free(vals[k]);
 	release_file_fields(cf);
 	return -1;
+}
+
+char *
+conf_metabase(const char *file, int file_given, char *err, size_t errlen)
+{
+	char	*vals[S_NSETTINGS] = { NULL };
+	int	 lines[S_NSETTINGS] = { 0 };
+	char	*dir = NULL;
+	int	 found = 0, k;
+
+	if (read_file(file, file_given, &found, vals, lines, err, errlen) == 0) {
+		if (vals[S_METABASE] != NULL) {
+			dir = vals[S_METABASE];
+			vals[S_METABASE] = NULL;
+		} else if ((dir = strdup(CONF_METABASE)) == NULL)
+			seterr(err, errlen, "out of memory");
+	}
+	for (k = 0; k < S_NSETTINGS; k++)
+		free(vals[k]);
+	return dir;
 }

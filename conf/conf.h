@@ -1,8 +1,9 @@
 /*
  * conf.h - the bootstrap file (mbhttpd.conf(5)): where the metabase is,
  * where the pid file and error log go, which user the workers run as.
- * Everything else lives in the metabase.  conf.c is the server's only
- * libconfig user.
+ * Everything else lives in the metabase.  conf.c is the file's only
+ * reader, for mbhttpd and for mbctl alike, so that both programs take the
+ * same file the same way.
  */
 #ifndef CONF_H
 #define CONF_H
@@ -68,5 +69,15 @@ char	*conf_abspath(const char *path);
  * error"); on failure cf keeps only its command-line fields.
  */
 int	conf_load(struct conf *cf, char *err, size_t errlen);
+/*
+ * Only the metabase directory, for mbctl, which needs nothing else of the
+ * file: read and checked as conf_load() reads it (a missing file is an
+ * error only if file_given), but with no defaults beyond this one and no
+ * user or group looked up.  Returns the "metabase" setting, else
+ * CONF_METABASE, in a newly allocated string the caller frees; or NULL
+ * with one line in err, as conf_load() words it.
+ */
+char	*conf_metabase(const char *file, int file_given, char *err,
+	    size_t errlen);
 
 #endif /* CONF_H */

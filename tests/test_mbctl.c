@@ -422,6 +422,65 @@ Test(mbctl, metabase_dir_sources)
 	assert_one_error(1, "mbhttpd.conf:3:");
 }
 
+/*
+ * mbctl reads the bootstrap file through conf/, as mbhttpd does: what the
+ * server would refuse, mbctl refuses too, in one line; what only the
+ * server needs (the user, the pid file) is not looked at.
+ */
+Test(mbctl, bootstrap_file_read_as_mbhttpd_reads_it)
+{
+	char	conf[PATH_MAX], other[PATH_MAX], nope[PATH_MAX];
+	char	text[PATH_MAX + 128];
+
+	tpath(other, sizeof(other), "other");
+	cr_assert_eq(mbctl_in(other, "init", NULL), 0, "%s", g_err);
+	cr_assert_eq(mbctl_in(other, "set", "W3SVC/ConnectionTimeout", "77",
+	    NULL), 0, "%s", g_err);
+	tpath(conf, sizeof(conf), "mbhttpd.conf");
+	setenv("MBHTTPD_CONF", conf, 1);
+
+	/* An unknown user is the server's concern, not mbctl's. */
+	xsnprintf(text, sizeof(text), "metabase = \"%s\";\n"
+	    "user = \"no-such-user-mbctl\";\n"
+	    "pid_file = \"/nonexistent/pid\";\n", other);
+	spew(conf, text);
+	cr_assert_eq(mbctl_in(NULL, "get", "W3SVC/ConnectionTimeout", NULL),
+	    0, "%s", g_err);
+	cr_assert_str_eq(g_out, "77\n");
+
+	/* A file without "metabase": the default, unless this host has one. */
+	if (access("/var/lib/mbhttpd/metabase", F_OK) == -1) {
+		spew(conf, "# nothing\n");
+		cr_assert_eq(mbctl_in(NULL, "get", "W3SVC/ConnectionTimeout",
+		    NULL), 1);
+		assert_one_error(1, "no metabase in '/var/lib/mbhttpd/metabase'");
+	}
+
+	/* The server's checks, with the file and line. */
+	spew(conf, "# bootstrap\nmetabase = \"relative/mb\";\n");
+	cr_assert_eq(mbctl_in(NULL, "get", "W3SVC/ConnectionTimeout", NULL),
+	    1);
+	assert_one_error(1, "mbhttpd.conf:2: metabase must be an absolute path");
+	spew(conf, "metabase = 3;\n");
+	cr_assert_eq(mbctl_in(NULL, "tree", NULL), 1);
+	assert_one_error(1, "mbhttpd.conf:1: metabase must be a string");
+	xsnprintf(text, sizeof(text), "metabase = \"%s\";\nbogus = \"x\";\n",
+	    other);
+	spew(conf, text);
+	cr_assert_eq(mbctl_in(NULL, "site", "list", NULL), 1);
+	assert_one_error(1, "mbhttpd.conf:2: unknown setting 'bogus'");
+
+	/* $MBHTTPD_CONF must exist; -m needs no file at all. */
+	tpath(nope, sizeof(nope), "nope.conf");
+	setenv("MBHTTPD_CONF", nope, 1);
+	cr_assert_eq(mbctl_in(NULL, "tree", NULL), 1);
+	assert_one_error(1, "cannot open '");
+	cr_assert(strstr(g_err, "nope.conf") != NULL, "%s", g_err);
+	cr_assert_eq(mbctl_in(other, "get", "W3SVC/ConnectionTimeout", NULL),
+	    0, "%s", g_err);
+	unsetenv("MBHTTPD_CONF");
+}
+
 Test(mbctl, missing_metabase_suggests_init)
 {
 	char	nope[PATH_MAX];

@@ -1,70 +1,20 @@
 /*
- * cmd_io.c - mbctl export, import, backup and restore.
- *
- * The export format is libconfig text, written here by hand so that the
- * same metabase always gives the same bytes:
- *
- *	# mbhttpd metabase export
- *	root = "/LM/W3SVC";
- *	keys = (
- *		{
- *			key = "/LM/W3SVC";
- *			properties = {
- *				AllowKeepAlives = true;
- *				ConnectionTimeout = 120;
- *				DefaultDoc = "index.html";
- *			};
- *		},
- *		{
- *			key = "/LM/W3SVC/1";
- *			properties = {
- *				ServerBindings = [
- *					"127.0.0.1:8080:localhost"
- *				];
- *			};
- *		}
- *	);
- *
- * Keys come in mb_key_walk() order, properties in mb_prop_each() order.
- * BOOL is true or false, DWORD an integer (with libconfig's L suffix
- * above INT32_MAX, which a plain libconfig integer cannot hold), STRING a
- * string, MULTISZ an array of strings.  The properties sit in a group of
- * their own so that no property name can clash with "key".
+ * cmd_import.c - mbctl import: read the libconfig text that mbctl export
+ * writes (its format is described in cmd_export.c) back into the
+ * metabase, in one write transaction.
  */
-#include <sys/stat.h>
-
 #include <ctype.h>
 #include <errno.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include <libconfig.h>
 
 #include "metabase.h"
 #include "mbctl.h"
-
-/*
- * Where export writes: a temporary file next to the target, renamed over
- * it once the whole text is out, so that a failure leaves what was there;
- * or, for a target that is no regular file (a device, a pipe, a symbolic
- * link such as /dev/stdout), the target itself, opened as it is.  A path
- * we did not create is never removed.
- */
-struct out {
-	const char	*file;		/* the target */
-	char		 tmp[PATH_MAX];	/* the temporary file, or "" */
-	FILE		*fp;
-};
-
-struct keylist {
-	char	**v;
-	size_t	  n, cap;
-};
 
 /*
  * An integer literal given to a named setting, as the text spells it.
@@ -90,14 +40,6 @@ struct import {
 	size_t		 next;		/* where find_lit() looks first */
 };
 
-static int	collect_key(void *, const char *);
-static void	keylist_release(struct keylist *);
-static void	put_string(FILE *, const char *);
-static int	export_prop(void *, const struct mb_prop *,
-		    const struct mb_value *);
-static int	export_to(struct ctl *, const char *, FILE *);
-static int	out_open(struct out *, const char *);
-static int	out_close(struct out *, int);
 static int	imp_err(const struct import *, const config_setting_t *,
 		    const char *, ...) CTL_PRINTF(3, 4);
 static char	*read_all(FILE *, size_t *);
@@ -115,269 +57,13 @@ static int	import_int(struct import *, const char *,
 static int	replace_clear(struct import *);
 static int	outside_root(const struct import *, const char *);
 static int	unbind_keys(struct import *, const config_setting_t *);
+static int	import_value(struct import *, const char *,
+		    const struct mb_prop *, const config_setting_t *,
+		    struct mb_value *, char **);
 static int	import_prop(struct import *, const char *,
 		    const config_setting_t *);
 static int	import_key(struct import *, const config_setting_t *);
 static int	import_all(struct import *, const config_setting_t *, int);
-
-static int
-collect_key(void *arg, const char *path)
-{
-	struct keylist	 *l = arg;
-	char		**v;
-
-	if (l->n == l->cap) {
-		l->cap = l->cap ? 2 * l->cap : 64;
-		if ((v = realloc(l->v, l->cap * sizeof(*v))) == NULL)
-			return ENOMEM;
-		l->v = v;
-	}
-	if ((l->v[l->n] = strdup(path)) == NULL)
-		return ENOMEM;
-	l->n++;
-	return 0;
-}
-
-static void
-keylist_release(struct keylist *l)
-{
-	size_t	i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
-/* A libconfig string literal; bytes above 0x7f pass as they are. */
-static void
-put_string(FILE *fp, const char *s)
-{
-	unsigned char	c;
-
-	putc('"', fp);
-	for (; (c = (unsigned char)*s) != '\0'; s++) {
-		switch (c) {
-		case '"':
-		case '\\':
-			putc('\\', fp);
-			putc(c, fp);
-			break;
-		case '\n':
-			fputs("\\n", fp);
-			break;
-		case '\t':
-			fputs("\\t", fp);
-			break;
-		case '\r':
-			fputs("\\r", fp);
-			break;
-		case '\f':
-			fputs("\\f", fp);
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				fprintf(fp, "\\x%02x", c);
-			else
-				putc(c, fp);
-		}
-	}
-	putc('"', fp);
-}
-
-static int
-export_prop(void *arg, const struct mb_prop *p, const struct mb_value *v)
-{
-	FILE		*fp = arg;
-	const char	*s, *sep = "";
-
-	fprintf(fp, "\t\t\t%s = ", p->name);
-	switch (p->type) {
-	case MB_BOOL:
-		fputs(v->dword ? "true" : "false", fp);
-		break;
-	case MB_DWORD:
-		fprintf(fp, "%u%s", (unsigned)v->dword,
-		    v->dword > INT32_MAX ? "L" : "");
-		break;
-	case MB_STRING:
-		put_string(fp, v->str != NULL ? v->str : "");
-		break;
-	case MB_MULTISZ:
-		if (v->len == 0) {
-			fputs("[ ]", fp);
-			break;
-		}
-		fputs("[\n", fp);
-		MB_MULTISZ_FOREACH(s, v) {
-			fprintf(fp, "%s\t\t\t\t", sep);
-			put_string(fp, s);
-			sep = ",\n";
-		}
-		fputs("\n\t\t\t]", fp);
-		break;
-	}
-	fputs(";\n", fp);
-	return 0;
-}
-
-/*
- * Write the subtree at key, which exists, to fp, in the read snapshot the
- * caller holds.
- */
-static int
-export_to(struct ctl *ctl, const char *key, FILE *fp)
-{
-	struct keylist	 l;
-	size_t		 i;
-	int		 rc, status = CTL_OK;
-
-	memset(&l, 0, sizeof(l));
-	/* Collect first: no walk stays open while the properties are read. */
-	if ((rc = mb_key_walk(ctl->mb, key, collect_key, &l)) != 0) {
-		status = ctl_mberr(ctl, rc, "cannot export '%s'", key);
-		goto end;
-	}
-	fputs("# mbhttpd metabase export\nroot = ", fp);
-	put_string(fp, key);
-	fputs(";\nkeys = (", fp);
-	for (i = 0; i < l.n; i++) {
-		fprintf(fp, "%s\n\t{\n\t\tkey = ", i ? "," : "");
-		put_string(fp, l.v[i]);
-		fputs(";\n\t\tproperties = {\n", fp);
-		if ((rc = mb_prop_each(ctl->mb, l.v[i], export_prop, fp)) != 0) {
-			status = ctl_mberr(ctl, rc, "cannot export '%s'",
-			    l.v[i]);
-			goto end;
-		}
-		fputs("\t\t};\n\t}", fp);
-	}
-	fputs(l.n ? "\n);\n" : " );\n", fp);
-
- end:
-	keylist_release(&l);
-	return status;
-}
-
-static int
-out_open(struct out *o, const char *file)
-{
-	struct stat	 st;
-	const char	*slash;
-	mode_t		 mode, mask;
-	int		 fd, dlen;
-
-	o->file = file;
-	o->tmp[0] = '\0';
-	/*
-	 * The new file gets the old one's mode, else what fopen() gives; a
-	 * file we could not open for writing stays as it is.
-	 */
-	if (lstat(file, &st) == 0) {
-		if (!S_ISREG(st.st_mode)) {
-			if ((o->fp = fopen(file, "w")) == NULL)
-				return ctl_errx("cannot open '%s': %s", file,
-				    strerror(errno));
-			return CTL_OK;
-		}
-		if (access(file, W_OK) == -1)
-			return ctl_errx("cannot open '%s': %s", file,
-			    strerror(errno));
-		mode = st.st_mode & 07777;
-	} else {
-		mask = umask(0);
-		umask(mask);
-		mode = 0666 & ~mask;
-	}
-	slash = strrchr(file, '/');
-	dlen = slash != NULL ? (int)(slash - file) + 1 : 0;
-	if ((size_t)snprintf(o->tmp, sizeof(o->tmp), "%.*s.mbctl-export.XXXXXX",
-	    dlen, file) >= sizeof(o->tmp)) {
-		o->tmp[0] = '\0';
-		return ctl_errx("cannot write '%s': %s", file,
-		    strerror(ENAMETOOLONG));
-	}
-	if ((fd = mkstemp(o->tmp)) == -1) {
-		o->tmp[0] = '\0';
-		return ctl_errx("cannot create a temporary file beside '%s': %s",
-		    file, strerror(errno));
-	}
-	if (fchmod(fd, mode) == -1 || (o->fp = fdopen(fd, "w")) == NULL) {
-		ctl_errx("cannot write '%s': %s", file, strerror(errno));
-		close(fd);
-		unlink(o->tmp);
-		return CTL_FAIL;
-	}
-	return CTL_OK;
-}
-
-/* Finish the file: rename into place on success, else drop what we made. */
-static int
-out_close(struct out *o, int status)
-{
-	int	err = 0;
-
-	if (fflush(o->fp) == EOF || ferror(o->fp))
-		err = errno != 0 ? errno : EIO;
-	else if (o->tmp[0] != '\0' && fsync(fileno(o->fp)) == -1)
-		err = errno;
-	if (fclose(o->fp) == EOF && err == 0)
-		err = errno;
-	if (status == CTL_OK && err != 0)
-		status = ctl_errx("cannot write '%s': %s", o->file,
-		    strerror(err));
-	if (o->tmp[0] == '\0')
-		return status;
-	if (status == CTL_OK && rename(o->tmp, o->file) == -1)
-		status = ctl_errx("cannot rename a temporary file to '%s': %s",
-		    o->file, strerror(errno));
-	if (status != CTL_OK)
-		unlink(o->tmp);
-	return status;
-}
-
-/*
- * export [KEY] [FILE]: a lone argument is the key when it is a valid key
- * path, else the file; "-" is the standard output.  The key is checked
- * before the file is touched.
- */
-int
-cmd_export(struct ctl *ctl, int argc, char **argv)
-{
-	struct out	 o;
-	const char	*karg = "/LM", *file = "-";
-	char		 key[MB_MAXPATH + 1];
-	int		 rc, status;
-
-	if (argc > 3)
-		return CTL_USAGE;
-	if (argc == 3) {
-		karg = argv[1];
-		file = argv[2];
-	} else if (argc == 2) {
-		if (strcmp(argv[1], "-") != 0 &&
-		    mb_path_canon(argv[1], key) < 0)
-			file = argv[1];
-		else if (strcmp(argv[1], "-") != 0)
-			karg = argv[1];
-	}
-	if (ctl_canon(karg, key) < 0)
-		return CTL_FAIL;
-
-	if ((rc = mb_begin(ctl->mb)) != 0)
-		return ctl_mberr(ctl, rc, "cannot read metabase '%s'", ctl->dir);
-	if ((rc = mb_key_exists(ctl->mb, key)) != 0) {
-		if (rc == MB_NOTFOUND)
-			status = ctl_errx("no key '%s'", key);
-		else
-			status = ctl_mberr(ctl, rc, "cannot export '%s'", key);
-	} else if (strcmp(file, "-") == 0)
-		status = export_to(ctl, key, stdout);
-	else if ((status = out_open(&o, file)) == CTL_OK)
-		status = out_close(&o, export_to(ctl, key, o.fp));
-	mb_end(ctl->mb);
-	return status;
-}
 
 /* "mbctl: FILE:LINE: message" about setting s; returns CTL_FAIL. */
 static int
@@ -680,7 +366,7 @@ replace_clear(struct import *imp)
 {
 	struct mb		*mb = imp->ctl->mb;
 	const struct mb_prop	*props[MB_NPROPS];
-	struct keylist		 l;
+	struct ctl_keys		 l;
 	struct mb_value		 v;
 	size_t			 i;
 	int			 rc;
@@ -689,12 +375,12 @@ replace_clear(struct import *imp)
 		rc = mb_key_delete(mb, imp->root);
 		return rc == MB_NOTFOUND ? 0 : rc;
 	}
-	memset(&l, 0, sizeof(l));
-	if ((rc = mb_key_children(mb, imp->root, collect_key, &l)) != 0)
-		goto release;
+	ctl_keys_init(&l);
+	if ((rc = mb_key_children(mb, imp->root, ctl_keys_add, &l)) != 0)
+		goto release_keys;
 	for (i = 0; i < l.n; i++)
 		if ((rc = mb_key_delete(mb, l.v[i])) != 0)
-			goto release;
+			goto release_keys;
 	/* Collect first: no lookup stays open while deleting. */
 	for (i = 0; i < MB_NPROPS; i++) {
 		props[i] = NULL;
@@ -704,9 +390,10 @@ replace_clear(struct import *imp)
 	for (i = 0; i < MB_NPROPS; i++)
 		if (props[i] != NULL &&
 		    (rc = mb_prop_delete(mb, imp->root, props[i])) != 0)
-			goto release;
- release:
-	keylist_release(&l);
+			goto release_keys;
+
+ release_keys:
+	ctl_keys_release(&l);
 	return rc;
 }
 
@@ -775,36 +462,28 @@ unbind_keys(struct import *imp, const config_setting_t *keys)
 	return CTL_OK;
 }
 
-/* Set the property in setting s at key. */
+/*
+ * The value in setting s for property p at key, in *v; a MULTISZ is
+ * joined in a buffer left in *bufp for the caller to free (NULL else).
+ */
 static int
-import_prop(struct import *imp, const char *key, const config_setting_t *s)
+import_value(struct import *imp, const char *key, const struct mb_prop *p,
+    const config_setting_t *s, struct mb_value *v, char **bufp)
 {
-	const struct mb_prop	*p;
 	const config_setting_t	*e;
-	struct mb_value		 v;
-	const char		*name = config_setting_name(s), *str;
-	char			*buf = NULL, *argv[1];
+	const char		*str;
+	char			*buf;
 	size_t			 len;
-	int			 i, type = config_setting_type(s), rc;
+	int			 i, type = config_setting_type(s);
 
-	if ((p = mb_prop_find(name)) == NULL)
-		return imp_err(imp, s, "unknown property '%s' at '%s'", name,
-		    key);
-	memset(&v, 0, sizeof(v));
-
-	/* A string for a BOOL or DWORD is parsed as mbctl set parses it. */
-	if ((p->type == MB_BOOL || p->type == MB_DWORD) &&
-	    type == CONFIG_TYPE_STRING) {
-		argv[0] = (char *)config_setting_get_string(s);
-		rc = mb_prop_set_text(imp->ctl->mb, key, p, 1, argv);
-		goto check;
-	}
+	memset(v, 0, sizeof(*v));
+	*bufp = NULL;
 	switch (p->type) {
 	case MB_BOOL:
 		if (type == CONFIG_TYPE_BOOL)
-			v.dword = config_setting_get_bool(s) ? 1 : 0;
+			v->dword = config_setting_get_bool(s) ? 1 : 0;
 		else if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64) {
-			if (import_int(imp, key, p, s, &v.dword) != CTL_OK)
+			if (import_int(imp, key, p, s, &v->dword) != CTL_OK)
 				return CTL_FAIL;
 		} else
 			return imp_err(imp, s, "invalid value for %s at '%s': expected true, false, 1 or 0",
@@ -814,15 +493,15 @@ import_prop(struct import *imp, const char *key, const config_setting_t *s)
 		if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
 			return imp_err(imp, s, "invalid value for %s at '%s': expected an integer",
 			    p->name, key);
-		if (import_int(imp, key, p, s, &v.dword) != CTL_OK)
+		if (import_int(imp, key, p, s, &v->dword) != CTL_OK)
 			return CTL_FAIL;
 		break;
 	case MB_STRING:
 		if (type != CONFIG_TYPE_STRING)
 			return imp_err(imp, s, "invalid value for %s at '%s': expected a string",
 			    p->name, key);
-		v.str = config_setting_get_string(s);
-		v.len = strlen(v.str);
+		v->str = config_setting_get_string(s);
+		v->len = strlen(v->str);
 		break;
 	case MB_MULTISZ:
 		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
@@ -846,17 +525,42 @@ import_prop(struct import *imp, const char *key, const config_setting_t *s)
 			len += strlen(str) + 1;
 		}
 		buf[len] = '\0';
-		v.str = buf;
-		v.len = len;
+		v->str = buf;
+		v->len = len;
+		*bufp = buf;
 		break;
 	}
-	rc = mb_prop_set(imp->ctl->mb, key, p, &v);
-	free(buf);
- check:
+	return CTL_OK;
+}
+
+/* Set the property in setting s at key. */
+static int
+import_prop(struct import *imp, const char *key, const config_setting_t *s)
+{
+	const struct mb_prop	*p;
+	struct mb_value		 v;
+	const char		*name = config_setting_name(s), *detail;
+	char			*buf, *argv[1];
+	int			 rc;
+
+	if ((p = mb_prop_find(name)) == NULL)
+		return imp_err(imp, s, "unknown property '%s' at '%s'", name,
+		    key);
+	/* A string for a BOOL or DWORD is parsed as mbctl set parses it. */
+	if ((p->type == MB_BOOL || p->type == MB_DWORD) &&
+	    config_setting_type(s) == CONFIG_TYPE_STRING) {
+		argv[0] = (char *)config_setting_get_string(s);
+		rc = mb_prop_set_text(imp->ctl->mb, key, p, 1, argv);
+	} else {
+		if (import_value(imp, key, p, s, &v, &buf) != CTL_OK)
+			return CTL_FAIL;
+		rc = mb_prop_set(imp->ctl->mb, key, p, &v);
+		free(buf);
+	}
 	if (rc != 0) {
-		str = mb_errdetail(imp->ctl->mb);
+		detail = mb_errdetail(imp->ctl->mb);
 		return imp_err(imp, s, "cannot set %s at '%s': %s", p->name,
-		    key, str[0] != '\0' ? str : mb_strerror(rc));
+		    key, detail[0] != '\0' ? detail : mb_strerror(rc));
 	}
 	return CTL_OK;
 }
@@ -1025,28 +729,4 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 	free(imp.lits);
 	free(text);
 	return status;
-}
-
-int
-cmd_backup(struct ctl *ctl, int argc, char **argv)
-{
-	int	rc;
-
-	if (argc != 2)
-		return CTL_USAGE;
-	if ((rc = mb_backup(ctl->mb, argv[1])) != 0)
-		return ctl_mberr(ctl, rc, "cannot back up to '%s'", argv[1]);
-	return CTL_OK;
-}
-
-int
-cmd_restore(struct ctl *ctl, int argc, char **argv)
-{
-	int	rc;
-
-	if (argc != 2)
-		return CTL_USAGE;
-	if ((rc = mb_restore(ctl->mb, argv[1])) != 0)
-		return ctl_mberr(ctl, rc, "cannot restore from '%s'", argv[1]);
-	return CTL_OK;
 }
