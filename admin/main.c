@@ -133,6 +133,7 @@ main(int argc, char *argv[])
 	 * failure is one line.  ctl_errx() flushes each of our messages.
 	 */
 	setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
+	mb_set_check(ctl_check_value);
 
 	/*
 	 * '+' (a GNU getopt extension; other getopts stop there anyway)

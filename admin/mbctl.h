@@ -128,5 +128,11 @@ int	ctl_parse_id(const char *arg, uint32_t *id);
  * *dirp is allocated; returns 0, or -1 after printing the error.
  */
 int	ctl_metabase_dir(const char *opt, char **dirp);
+/*
+ * mbctl's rule beyond the schema's (an mb_check_fn for mb_set_check()):
+ * a custom header may not be a field the server writes itself.
+ */
+int	ctl_check_value(const struct mb_prop *p, const char *s, char *err,
+	    size_t errlen);
 
 #endif /* MBCTL_H */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conf/conf.h"
+#include "server/http/fields.h"
 #include "metabase.h"
 #include "mbctl.h"
 
@@ -306,4 +307,17 @@ ctl_metabase_dir(const char *opt, char **dirp)
 		return -1;
 	}
 	return 0;
+}
+
+int
+ctl_check_value(const struct mb_prop *p, const char *s, char *err,
+    size_t errlen)
+{
+	const char	*colon;
+
+	if (p->syntax != MB_SYN_HEADER || (colon = strchr(s, ':')) == NULL ||
+	    !http_field_owned(s, (size_t)(colon - s)))
+		return 0;
+	snprintf(err, errlen, "header '%.*s' is set by the server and cannot be a custom header", (int)(colon - s), s);
+	return -1;
 }

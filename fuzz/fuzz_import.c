@@ -29,6 +29,7 @@ setup(void)
 	if (mb_open(&ctl.mb, dir, MB_CREATE) != 0 || mb_init(ctl.mb) != 0)
 		abort();
 	ctl.dir = dir;
+	mb_set_check(ctl_check_value);	/* as mbctl does */
 }
 
 static int

@@ -193,11 +193,14 @@ is_tchar(int c)
 	return isalnum(c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-/* Header fields the server owns: a custom one would break the framing. */
-static const char *const reserved_headers[] = {
-	"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive",
-	"Upgrade", "TE", "Trailer", "Date", "Server", "Content-Range", NULL
-};
+/* A program's own rule for strings, beyond the schema's (mb_set_check). */
+static mb_check_fn *program_check;
+
+void
+mb_set_check(mb_check_fn *fn)
+{
+	program_check = fn;
+}
 
 static int
 check_header(const char *s, char *err, size_t errlen)
@@ -213,12 +216,6 @@ check_header(const char *s, char *err, size_t errlen)
 	for (i = 0; i < n; i++)
 		if (!is_tchar((unsigned char)s[i])) {
 			snprintf(err, errlen, "invalid header '%s': bad character in name", s);
-			return -1;
-		}
-	for (i = 0; reserved_headers[i] != NULL; i++)
-		if (strlen(reserved_headers[i]) == n &&
-		    strncasecmp(s, reserved_headers[i], n) == 0) {
-			snprintf(err, errlen, "header '%.*s' is set by the server and cannot be a custom header", (int)n, s);
 			return -1;
 		}
 	for (v = colon + 1; *v != '\0'; v++)
@@ -302,7 +299,7 @@ same_binding(const char *a, const char *b)
 }
 
 static int
-check_string(const struct mb_prop *p, const char *s, char *err,
+check_syntax(const struct mb_prop *p, const char *s, char *err,
     size_t errlen)
 {
 	struct mb_binding b;
@@ -325,6 +322,16 @@ check_string(const struct mb_prop *p, const char *s, char *err,
 	default:
 		return 0;
 	}
+}
+
+/* The schema's syntax, then the program's rule if it gave one. */
+static int
+check_string(const struct mb_prop *p, const char *s, char *err,
+    size_t errlen)
+{
+	if (check_syntax(p, s, err, errlen) != 0)
+		return -1;
+	return program_check != NULL ? program_check(p, s, err, errlen) : 0;
 }
 
 int

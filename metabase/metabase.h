@@ -59,9 +59,8 @@
 /* One key name: as long as a file name. */
 #define MB_MAXNAME	255
 /*
- * HttpCustomHeaders, all its strings together: they go into every
- * response head of the site, which must fit the server's buffer with
- * room to spare; 16 KiB is the largest head a client may send us, too.
+ * HttpCustomHeaders, all its strings together: 16 KiB, a generous head
+ * for any response.
  */
 #define MB_MAXCUSTOMHEADERS	16384
 /* Largest STRING or MULTISZ value: ample for a MimeMap of every type. */
@@ -380,6 +379,17 @@ int	mb_prop_delete(struct mb *mb, const char *path, const struct mb_prop *p);
  */
 int	mb_value_check(const struct mb_prop *p, const struct mb_value *v,
 	    char *errbuf, size_t errlen);
+/*
+ * A program's own rule for each string of a value, applied by
+ * mb_value_check() after the schema's syntax: the store knows what is
+ * true of the data (a header is "Name: value", its name a token), the
+ * program what it owns (mbctl: the fields the server writes itself).
+ * Returns 0, or -1 with a sentence in err.  One for the process; NULL,
+ * the default, adds nothing.
+ */
+typedef int mb_check_fn(const struct mb_prop *p, const char *s, char *err,
+	    size_t errlen);
+void	mb_set_check(mb_check_fn *fn);
 /*
  * Format a value for people: BOOL as TRUE/FALSE, DWORD in decimal, STRING
  * as is, MULTISZ one string a line.  Returns the length it needed, as

@@ -28,6 +28,7 @@
 
 #include "mbt.h"
 
+#include "admin/mbctl.h"
 #include "metabase.h"
 
 static struct mb	*mb;
@@ -179,6 +180,7 @@ check1(const char *name, const char *s)
 	int		 rc;
 
 	err[0] = '\0';
+	mb_set_check(ctl_check_value);	/* as mbctl does */
 	rc = mb_value_check(prop(name), &v, err, sizeof(err));
 	if (rc != 0)
 		cr_assert_neq(err[0], '\0', "%s '%s' refused without a reason",

@@ -302,6 +302,33 @@ Test(response, custom_headers_one_line_each)
 	cr_assert_str_eq(field(&h, "X-A"), "1 2");
 }
 
+/*
+ * A metabase written without mbctl's rule may hold a field the server
+ * owns: the head never carries it, whatever its case.
+ */
+Test(response, custom_headers_never_repeat_a_field_the_server_owns)
+{
+	static const char ms[] = "content-length: 5\0X-A: 1\0"
+	    "Transfer-Encoding: chunked\0CONNECTION: close\0Date: x\0"
+	    "X-Content-Length: 7\0";
+	char		 buf[512];
+	struct resp	 r;
+	struct head	 h;
+
+	resp_begin(&r, buf, sizeof(buf), 200);
+	resp_custom_headers(&r, ms, sizeof(ms) - 1);
+	resp_raw(&r, "\r\n", 2);
+	read_head(buf, r.len, &h);
+	cr_assert_eq(h.len, r.len);
+	cr_assert_eq(h.nf, 4);		/* Date, Server, X-A, X-Content-... */
+	cr_assert_str_eq(field(&h, "X-A"), "1");
+	cr_assert_str_eq(field(&h, "X-Content-Length"), "7");
+	cr_assert_null(field(&h, "Content-Length"));
+	cr_assert_null(field(&h, "Transfer-Encoding"));
+	cr_assert_null(field(&h, "Connection"));
+	cr_assert_neq(strcmp(field(&h, "Date"), "x"), 0);
+}
+
 Test(response, date_matches_strftime)
 {
 	static const time_t t[] = {

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "server/http/http_parse.h"
+#include "server/http/fields.h"
 #include "server/http/response.h"
 #include "server/http/uri.h"
 
@@ -276,11 +277,15 @@ resp_begin(struct resp *r, char *buf, size_t cap, int status)
 void
 resp_custom_headers(struct resp *r, const char *multisz, size_t len)
 {
-	const char	*s = multisz, *end = multisz + len;
+	const char	*s = multisz, *end = multisz + len, *colon;
 	size_t		 n;
 
 	for (; s != NULL && s < end; s += n + 1) {
 		n = strlen(s);
+		/* mbctl refuses these; a metabase written otherwise may not. */
+		if ((colon = memchr(s, ':', n)) != NULL &&
+		    http_field_owned(s, (size_t)(colon - s)))
+			continue;
 		resp_raw(r, s, n);
 		resp_raw(r, "\r\n", 2);
 	}

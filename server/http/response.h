@@ -37,7 +37,8 @@ void	resp_header_num(struct resp *r, const char *name, long long n);
 void	resp_raw(struct resp *r, const char *s, size_t n);
 /*
  * Append the site's HttpCustomHeaders (a MULTISZ value: "Name: value"
- * strings, checked by the schema).
+ * strings, checked by the schema), but never a field the server owns
+ * (fields.h).
  */
 void	resp_custom_headers(struct resp *r, const char *multisz, size_t len);
 
