@@ -191,8 +191,6 @@ site_list(struct ctl *ctl, int argc, char **argv)
 static int
 site_state(struct ctl *ctl, int argc, char **argv, uint32_t state)
 {
-	struct mb_value	 v;
-	char		 key[MB_MAXPATH + 1];
 	uint32_t	 id;
 	int		 rc;
 
@@ -200,29 +198,7 @@ site_state(struct ctl *ctl, int argc, char **argv, uint32_t state)
 		return CTL_USAGE;
 	if (ctl_parse_id(argv[1], &id) == -1)
 		return CTL_FAIL;
-	snprintf(key, sizeof(key), SERVICE "/%u", (unsigned)id);
-	memset(&v, 0, sizeof(v));
-	v.dword = state;
-
-	if ((rc = mb_write_begin(ctl->mb)) != 0)
-		return ctl_mberr(ctl, rc, "cannot write metabase '%s'",
-		    ctl->dir);
-	if ((rc = mb_key_exists(ctl->mb, key)) != 0) {
-		if (rc == MB_NOTFOUND)
-			ctl_errx("no such site %u", (unsigned)id);
-		else
-			ctl_mberr(ctl, rc, "cannot read site %u", (unsigned)id);
-		mb_write_abort(ctl->mb);
-		return CTL_FAIL;
-	}
-	if ((rc = mb_prop_set(ctl->mb, key, &mb_schema[MB_P_SERVERSTATE],
-	    &v)) != 0) {
-		ctl_mberr(ctl, rc, "cannot %s site %u", argv[0],
-		    (unsigned)id);
-		mb_write_abort(ctl->mb);
-		return CTL_FAIL;
-	}
-	if ((rc = mb_write_commit(ctl->mb)) != 0)
+	if ((rc = mb_site_set_state(ctl->mb, id, state)) != 0)
 		return ctl_mberr(ctl, rc, "cannot %s site %u", argv[0],
 		    (unsigned)id);
 	return CTL_OK;
@@ -231,7 +207,6 @@ site_state(struct ctl *ctl, int argc, char **argv, uint32_t state)
 static int
 site_delete(struct ctl *ctl, int argc, char **argv)
 {
-	char		 key[MB_MAXPATH + 1];
 	uint32_t	 id;
 	int		 rc;
 
@@ -239,26 +214,7 @@ site_delete(struct ctl *ctl, int argc, char **argv)
 		return CTL_USAGE;
 	if (ctl_parse_id(argv[1], &id) == -1)
 		return CTL_FAIL;
-	snprintf(key, sizeof(key), SERVICE "/%u", (unsigned)id);
-
-	if ((rc = mb_write_begin(ctl->mb)) != 0)
-		return ctl_mberr(ctl, rc, "cannot write metabase '%s'",
-		    ctl->dir);
-	if ((rc = mb_key_exists(ctl->mb, key)) != 0) {
-		if (rc == MB_NOTFOUND)
-			ctl_errx("no such site %u", (unsigned)id);
-		else
-			ctl_mberr(ctl, rc, "cannot read site %u", (unsigned)id);
-		mb_write_abort(ctl->mb);
-		return CTL_FAIL;
-	}
-	if ((rc = mb_key_delete(ctl->mb, key)) != 0) {
-		ctl_mberr(ctl, rc, "cannot delete site %u", (unsigned)id);
-		mb_write_abort(ctl->mb);
-		return CTL_FAIL;
-	}
-	if ((rc = mb_write_commit(ctl->mb)) != 0)
-		return ctl_mberr(ctl, rc, "cannot delete site %u",
-		    (unsigned)id);
+	if ((rc = mb_site_delete(ctl->mb, id)) != 0)
+		return ctl_mberr(ctl, rc, "cannot delete site %u", (unsigned)id);
 	return CTL_OK;
 }

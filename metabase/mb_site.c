@@ -410,3 +410,44 @@ mb_site_create(struct mb *mb, uint32_t *id, const char *name,
  out:
 	return mb_wend(mb, own, rc);
 }
+
+/* "/LM/W3SVC/<id>" in buf, which exists: else MB_NOTFOUND, "no such site". */
+static int
+site_key(struct mb *mb, uint32_t id, char *buf, size_t len)
+{
+	int	 rc;
+
+	snprintf(buf, len, "/LM/W3SVC/%u", (unsigned)id);
+	if ((rc = mb_key_exists(mb, buf)) == MB_NOTFOUND)
+		return mb_seterr(mb, MB_NOTFOUND, "no such site %u", (unsigned)id);
+	return rc;
+}
+
+int
+mb_site_set_state(struct mb *mb, uint32_t id, uint32_t state)
+{
+	struct mb_value	 v = { 0, NULL, 0, 0 };
+	char		 site[64];
+	int		 rc, own;
+
+	if ((rc = mb_wbegin(mb, &own)) != 0)
+		return rc;
+	if ((rc = site_key(mb, id, site, sizeof(site))) == 0) {
+		v.dword = state;
+		rc = mb_prop_set(mb, site, &mb_schema[MB_P_SERVERSTATE], &v);
+	}
+	return mb_wend(mb, own, rc);
+}
+
+int
+mb_site_delete(struct mb *mb, uint32_t id)
+{
+	char	 site[64];
+	int	 rc, own;
+
+	if ((rc = mb_wbegin(mb, &own)) != 0)
+		return rc;
+	if ((rc = site_key(mb, id, site, sizeof(site))) == 0)
+		rc = mb_key_delete(mb, site);
+	return mb_wend(mb, own, rc);
+}

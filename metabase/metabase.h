@@ -446,6 +446,13 @@ int	mb_site_each(struct mb *mb, int (*fn)(void *arg, uint32_t id),
  */
 int	mb_site_create(struct mb *mb, uint32_t *id, const char *name,
 	    const struct mb_value *bindings, const char *path);
+/*
+ * Set site id's ServerState (MB_STATE_STARTED or _STOPPED), or delete the
+ * site with all its keys; each in one transaction of its own unless one
+ * is open.  MB_NOTFOUND ("no such site N") if there is no such site.
+ */
+int	mb_site_set_state(struct mb *mb, uint32_t id, uint32_t state);
+int	mb_site_delete(struct mb *mb, uint32_t id);
 
 /*
  * Hot, compacted copy of the whole metabase to the file at path (created,
