@@ -471,9 +471,6 @@ import_value(struct import *imp, const char *key, const struct mb_prop *p,
     const config_setting_t *s, struct mb_value *v, char **bufp)
 {
 	const config_setting_t	*e;
-	const char		*str;
-	char			*buf;
-	size_t			 len;
 	int			 i, type = config_setting_type(s);
 
 	memset(v, 0, sizeof(*v));
@@ -507,27 +504,19 @@ import_value(struct import *imp, const char *key, const struct mb_prop *p,
 		if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST)
 			return imp_err(imp, s, "invalid value for %s at '%s': expected a list of strings",
 			    p->name, key);
-		len = 0;
 		for (i = 0; (e = config_setting_get_elem(s, i)) != NULL;
 		    i++) {
-			if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+				free((char *)v->str);
 				return imp_err(imp, s, "invalid value for %s at '%s': expected a list of strings",
 				    p->name, key);
-			len += strlen(config_setting_get_string(e)) + 1;
+			}
+			if (mb_multisz_add(v, config_setting_get_string(e)) != 0) {
+				free((char *)v->str);
+				return imp_err(imp, s, "out of memory");
+			}
 		}
-		if ((buf = malloc(len + 1)) == NULL)
-			return imp_err(imp, s, "out of memory");
-		len = 0;
-		for (i = 0; (e = config_setting_get_elem(s, i)) != NULL;
-		    i++) {
-			str = config_setting_get_string(e);
-			memcpy(buf + len, str, strlen(str) + 1);
-			len += strlen(str) + 1;
-		}
-		buf[len] = '\0';
-		v->str = buf;
-		v->len = len;
-		*bufp = buf;
+		*bufp = (char *)v->str;
 		break;
 	}
 	return CTL_OK;

@@ -280,20 +280,17 @@ sitetab_make_log_dirs(const struct sitetab *mi, const char *user, uid_t uid,
 }
 
 static int
-autostart_site(void *arg, const char *path)
+autostart_site(void *arg, uint32_t id)
 {
 	struct mb	*mb = arg;
 	struct mb_value	 v;
-	const char	*id = strrchr(path, '/') + 1;
+	char		 path[64];
 
-	if (*id < '1' || *id > '9')
-		return 0;	/* not a site */
+	snprintf(path, sizeof(path), "/LM/W3SVC/%lu", (unsigned long)id);
 	if (mb_prop_effective(mb, path, &mb_schema[MB_P_SERVERAUTOSTART],
 	    &v) != 0 || v.dword)
 		return 0;
-	memset(&v, 0, sizeof(v));
-	v.dword = MB_STATE_STOPPED;
-	return mb_prop_set(mb, path, &mb_schema[MB_P_SERVERSTATE], &v);
+	return mb_site_set_state(mb, id, MB_STATE_STOPPED);
 }
 
 /*
@@ -310,7 +307,7 @@ sitetab_autostart(const char *dir, char *err, size_t errlen)
 	if ((rc = mb_open(&mb, dir, 0)) != 0)
 		return 0;	/* sitetab_read() says why */
 	if ((rc = mb_write_begin(mb)) == 0) {
-		rc = mb_key_children(mb, "/LM/W3SVC", autostart_site, mb);
+		rc = mb_site_each(mb, autostart_site, mb);
 		rc = rc == 0 ? mb_write_commit(mb) : (mb_write_abort(mb), rc);
 	}
 	if (rc != 0)
