@@ -257,7 +257,7 @@ conf_load(struct conf *cf, char *err, size_t errlen)
 	release_file_fields(cf);
 	if (read_file(cf->file, cf->file_given, &cf->file_found, vals, lines,
 	    err, errlen) == -1)
-		goto fail;
+		goto free_vals;
 
 	/* The metabase: -m or $MBHTTPD_METABASE (main.c), else the file. */
 	if (cf->mb_arg != NULL)
@@ -287,16 +287,16 @@ conf_load(struct conf *cf, char *err, size_t errlen)
 	if (cf->metabase == NULL || (!cf->foreground && cf->pid_file == NULL) ||
 	    (geteuid() == 0 && cf->user == NULL)) {
 		seterr(err, errlen, "out of memory");
-		goto fail;
+		goto free_vals;
 	}
 	/* Started by an ordinary user, there is no one else to become. */
 	if (geteuid() == 0 && resolve_ids(cf, lines, err, errlen) == -1)
-		goto fail;
+		goto free_vals;
 	for (k = 0; k < S_NSETTINGS; k++)
 		free(vals[k]);	/* what -m or a default overrode */
 	return 0;
 
- fail:
+ free_vals:
 	for (k = 0; k < S_NSETTINGS; k++)
 		free(vals[k]);
 	release_file_fields(cf);

@@ -95,7 +95,7 @@ mb_restore(struct mb *mb, const char *file)
 	/* The backup is another environment: opening it is safe. */
 	if ((rc = mdb_env_create(&src.env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(src.env, 4)) != 0)
-		goto fail;
+		goto close_copy;
 	rc = mdb_env_open(src.env, file, MDB_NOSUBDIR | MDB_RDONLY |
 	    MDB_NOLOCK, 0600);
 	if (rc == 0)
@@ -106,17 +106,17 @@ mb_restore(struct mb *mb, const char *file)
 	    rc == MDB_CORRUPTED)
 		rc = MB_DAMAGED;
 	if (rc != 0)
-		goto fail;
+		goto close_copy;
 	if ((rc = mdb_txn_begin(src.env, NULL, MDB_RDONLY, &txn)) != 0)
-		goto fail;
+		goto close_copy;
 	if ((rc = mb_wbegin(mb, &own)) != 0)
-		goto fail;
+		goto close_copy;
 	/* The index is derived: rebuilt from the values, not trusted. */
 	if ((rc = copy_db(txn, src.keys, mb->wtxn, mb->keys)) == 0 &&
 	    (rc = copy_db(txn, src.props, mb->wtxn, mb->props)) == 0)
 		rc = mb_bindings_rebuild(mb, mb->wtxn);
 	rc = mb_wend(mb, own, rc);
- fail:
+ close_copy:
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	if (src.env != NULL)

@@ -241,23 +241,23 @@ mb_open(struct mb **mbp, const char *dir, unsigned flags)
 	if (flags & MB_CREATE) {
 		if ((rc = mkdir_p(dir)) != 0) {
 			mb_seterr(mb, rc, "cannot create '%s': %s", dir, strerror(rc));
-			goto fail;
+			goto close_mb;
 		}
 	} else if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
 	    stat(file, &st) == -1) {
 		rc = MB_NOMETABASE;
 		mb_seterr(mb, rc, "no metabase in '%s' (create one with 'mbctl init')", dir);
-		goto fail;
+		goto close_mb;
 	} else if (st.st_size < MB_MINFILE) {
 		rc = MB_DAMAGED;
 		mb_seterr(mb, rc, "metabase '%s' is damaged: data.mdb is too short", dir);
-		goto fail;
+		goto close_mb;
 	}
 	if ((rc = mdb_env_create(&mb->env)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(mb->env, MB_MAXREADERS)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(mb->env, 4)) != 0 ||
 	    (rc = mdb_env_set_mapsize(mb->env, MB_MAPSIZE)) != 0)
-		goto fail;
+		goto close_mb;
 	rc = mdb_env_open(mb->env, dir,
 	    MDB_NOTLS | ((flags & MB_RDONLY) ? MDB_RDONLY : 0), 0644);
 	if (rc != 0) {
@@ -267,7 +267,7 @@ mb_open(struct mb **mbp, const char *dir, unsigned flags)
 			mb_seterr(mb, rc, "metabase '%s' is damaged or not an LMDB file", dir);
 		} else
 			mb_seterr(mb, rc, "cannot open metabase '%s': %s", dir, mb_strerror(rc));
-		goto fail;
+		goto close_mb;
 	}
 	/* A commit may be between its write and its padding: wait it out. */
 	for (tries = 0; (rc = mb_check_size(mb->env)) == MB_DAMAGED &&
@@ -276,7 +276,7 @@ mb_open(struct mb **mbp, const char *dir, unsigned flags)
 	if (rc != 0) {
 		if (rc == MB_DAMAGED)
 			mb_seterr(mb, rc, "metabase '%s' is damaged: data.mdb is truncated", dir);
-		goto fail;
+		goto close_mb;
 	}
 	/* Clear the reader slots of processes that died holding one. */
 	mdb_reader_check(mb->env, &dead);
@@ -285,19 +285,19 @@ mb_open(struct mb **mbp, const char *dir, unsigned flags)
 			mb_seterr(mb, rc, "'%s' is not an mbhttpd metabase, or it is damaged", dir);
 		else
 			mb_seterr(mb, rc, "cannot open metabase '%s': %s", dir, mb_strerror(rc));
-		goto fail;
+		goto close_mb;
 	}
 	if ((flags & MB_CREATE) && (rc = cover_pages(mb)) != 0)
-		goto fail;
+		goto close_mb;
 	/* One read transaction and cursor, kept for every mb_begin(). */
 	if ((rc = mdb_txn_begin(mb->env, NULL, MDB_RDONLY, &mb->rtxn)) != 0 ||
 	    (rc = mdb_cursor_open(mb->rtxn, mb->props, &mb->rcur)) != 0)
-		goto fail;
+		goto close_mb;
 	mdb_txn_reset(mb->rtxn);
 	*mbp = mb;
 	return 0;
 
- fail:
+ close_mb:
 	if (mb->err[0] == '\0')
 		mb_seterr(mb, rc, "cannot open metabase '%s': %s", dir, mb_strerror(rc));
 	/* Keep the sentence for the caller: it has no handle to ask. */
@@ -482,7 +482,7 @@ mb_init(struct mb *mb)
 		return rc;
 	if ((rc = mb_key_exists(mb, "/LM/W3SVC")) == MB_NOTFOUND) {
 		if ((rc = mb_key_create(mb, "/LM/W3SVC")) != 0)
-			goto out;
+			goto free_mime;
 		for (i = 0; i < MB_NPROPS; i++) {
 			const struct mb_prop *p = &mb_schema[i];
 
@@ -492,22 +492,22 @@ mb_init(struct mb *mb)
 				continue;
 			mb_default(p, &v);
 			if ((rc = mb_prop_set(mb, "/LM/W3SVC", p, &v)) != 0)
-				goto out;
+				goto free_mime;
 		}
 	} else if (rc != 0)
-		goto out;
+		goto free_mime;
 	if ((rc = mb_key_exists(mb, "/LM/MimeMap")) == MB_NOTFOUND) {
 		if ((rc = mb_key_create(mb, "/LM/MimeMap")) != 0)
-			goto out;
+			goto free_mime;
 		for (i = 0; mime_defaults[i] != NULL; i++)
 			if ((rc = mb_multisz_add(&mime, mime_defaults[i])) != 0)
-				goto out;
+				goto free_mime;
 		rc = mb_prop_set(mb, "/LM/MimeMap", &mb_schema[MB_P_MIMEMAP],
 		    &mime);
 	} else if (rc != 0)
-		goto out;
+		goto free_mime;
 	mb->err[0] = '\0';
- out:
+ free_mime:
 	free((char *)mime.str);
 	return mb_wend(mb, own, rc);
 }

@@ -186,7 +186,7 @@ mb_key_create(struct mb *mb, const char *path)
 	rc = mb_key_get(mb, mb->wtxn, ikey, ilen);
 	if (rc == 0) {
 		rc = mb_seterr(mb, MB_EXISTS, "key '%s' already exists", canon);
-		goto out;
+		goto end_write;
 	}
 	/*
 	 * Create every missing key from /LM down, like mkdir -p.  A new key
@@ -210,7 +210,7 @@ mb_key_create(struct mb *mb, const char *path)
 		if ((rc = mdb_put(mb->wtxn, mb->keys, &k, &v, 0)) != 0)
 			break;
 	}
- out:
+ end_write:
 	return mb_wend(mb, own, rc);
 }
 
@@ -264,9 +264,9 @@ mb_key_delete(struct mb *mb, const char *path)
 	if ((rc = mb_wbegin(mb, &own)) != 0)
 		return rc;
 	if ((rc = mb_key_need(mb, mb->wtxn, ikey, ilen, canon)) != 0)
-		goto out;
+		goto end_write;
 	if ((rc = mdb_cursor_open(mb->wtxn, mb->keys, &c)) != 0)
-		goto out;
+		goto end_write;
 	k.mv_data = ikey;
 	k.mv_size = ilen;
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
@@ -294,7 +294,7 @@ mb_key_delete(struct mb *mb, const char *path)
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 	mdb_cursor_close(c);
- out:
+ end_write:
 	return mb_wend(mb, own, rc);
 }
 
@@ -340,7 +340,7 @@ key_iter(struct mb *mb, const char *path, int children,
 		memcpy(seek, k.mv_data, k.mv_size);
 		sl = k.mv_size;
 		if ((rc = fn(arg, shown)) != 0)
-			goto out;
+			goto close_cursor;
 		if (children) {
 			/* Skip the child's subtree: all of it sorts below. */
 			seek[sl++] = MB_SEP + 1;
@@ -357,7 +357,7 @@ key_iter(struct mb *mb, const char *path, int children,
 	}
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
- out:
+ close_cursor:
 	mdb_cursor_close(c);
 	return rc;
 }

@@ -243,17 +243,17 @@ mb_prop_set(struct mb *mb, const char *path, const struct mb_prop *p,
 	if ((rc = mb_wbegin(mb, &own)) != 0)
 		return rc;
 	if ((rc = mb_key_need(mb, mb->wtxn, ikey, ilen, canon)) != 0)
-		goto out;
+		goto end_write;
 	if (p->syntax == MB_SYN_BINDING) {
 		rc = mb_rawget(mb, mb->wtxn, ikey, ilen, p->id, &old);
 		if (rc == MDB_NOTFOUND) {
 			old.str = NULL;
 			old.len = 0;
 		} else if (rc != 0)
-			goto out;
+			goto end_write;
 		if ((rc = mb_bindings_update(mb, mb->wtxn, canon, &old,
 		    val)) != 0)
-			goto out;
+			goto end_write;
 	}
 	prop_key(pk, ikey, ilen, p->id);
 	k.mv_data = pk;
@@ -274,7 +274,7 @@ mb_prop_set(struct mb *mb, const char *path, const struct mb_prop *p,
 		break;
 	}
 	rc = mdb_put(mb->wtxn, mb->props, &k, &v, 0);
- out:
+ end_write:
 	return mb_wend(mb, own, rc);
 }
 
@@ -295,18 +295,18 @@ mb_prop_delete(struct mb *mb, const char *path, const struct mb_prop *p)
 	rc = mb_rawget(mb, mb->wtxn, ikey, ilen, p->id, &old);
 	if (rc == MDB_NOTFOUND) {
 		rc = mb_seterr(mb, MB_NOTFOUND, "%s is not set at '%s'", p->name, canon);
-		goto out;
+		goto end_write;
 	}
 	if (rc != 0)
-		goto out;
+		goto end_write;
 	if (p->syntax == MB_SYN_BINDING &&
 	    (rc = mb_bindings_update(mb, mb->wtxn, canon, &old, NULL)) != 0)
-		goto out;
+		goto end_write;
 	prop_key(pk, ikey, ilen, p->id);
 	k.mv_data = pk;
 	k.mv_size = ilen + 5;
 	rc = mdb_del(mb->wtxn, mb->props, &k, NULL);
- out:
+ end_write:
 	return mb_wend(mb, own, rc);
 }
 
@@ -394,7 +394,7 @@ mb_resolve(struct mb *mb, const char *path, size_t pathlen,
 			set[pid] = 1;
 		}
 		if (rc != 0 && rc != MDB_NOTFOUND)
-			goto done;
+			goto close_cursor;
 		rc = 0;
 	}
 	for (pid = 0; pid < MB_NPROPS; pid++) {
@@ -407,7 +407,7 @@ mb_resolve(struct mb *mb, const char *path, size_t pathlen,
 		}
 		mb_default(&mb_schema[pid], &out->v[pid]);
 	}
- done:
+ close_cursor:
 	if (own)
 		mdb_cursor_close(c);
 	return rc;

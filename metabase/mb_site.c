@@ -378,20 +378,20 @@ mb_site_create(struct mb *mb, uint32_t *id, const char *name,
 	if (*id == 0) {
 		*id = 1;
 		if ((rc = mb_site_each(mb, next_free, id)) != 0)
-			goto out;
+			goto end_write;
 		if (*id == 0) {
 			rc = mb_seterr(mb, MB_EXISTS, "no free site id");
-			goto out;
+			goto end_write;
 		}
 	}
 	snprintf(site, sizeof(site), "/LM/W3SVC/%u", (unsigned)*id);
 	snprintf(root, sizeof(root), "%s/ROOT", site);
 	if ((rc = mb_key_exists(mb, site)) == 0) {
 		rc = mb_seterr(mb, MB_EXISTS, "site %u already exists", (unsigned)*id);
-		goto out;
+		goto end_write;
 	}
 	if ((rc = mb_key_create(mb, root)) != 0)
-		goto out;
+		goto end_write;
 	memset(&v, 0, sizeof(v));
 	v.str = name;
 	v.len = strlen(name);
@@ -399,15 +399,15 @@ mb_site_create(struct mb *mb, uint32_t *id, const char *name,
 	    &v)) != 0 ||
 	    (rc = mb_prop_set(mb, site, &mb_schema[MB_P_SERVERBINDINGS],
 	    bindings)) != 0)
-		goto out;
+		goto end_write;
 	v.dword = MB_STATE_STARTED;
 	if ((rc = mb_prop_set(mb, site, &mb_schema[MB_P_SERVERSTATE],
 	    &v)) != 0)
-		goto out;
+		goto end_write;
 	v.str = path;
 	v.len = strlen(path);
 	rc = mb_prop_set(mb, root, &mb_schema[MB_P_PATH], &v);
- out:
+ end_write:
 	return mb_wend(mb, own, rc);
 }
 

@@ -226,14 +226,14 @@ open_beneath(int dirfd, const char *name, struct stat *st)
 	if (fd == -1)
 		return -1;
 	if (fstat(fd, st) == -1)
-		goto fail;
+		goto close_fd;
 	if (!S_ISREG(st->st_mode) && !S_ISDIR(st->st_mode)) {
 		errno = EACCES;
-		goto fail;
+		goto close_fd;
 	}
 	return fd;
 
- fail:
+ close_fd:
 	saved = errno;
 	close(fd);
 	errno = saved;
