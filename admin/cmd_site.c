@@ -8,6 +8,7 @@
 
 #include "metabase.h"
 #include "mbctl.h"
+#include "status/status.h"
 
 #define SERVICE	"/LM/W3SVC"
 
@@ -123,14 +124,25 @@ site_create(struct ctl *ctl, int argc, char **argv)
 	return status;
 }
 
-/* One row of site list: id, name, state, bindings, path; tab separated. */
+/* What site list reads: the metabase, and the server's scoreboard. */
+struct listing {
+	struct ctl		*ctl;
+	const struct scoreboard	*sb;	/* NULL: no server running */
+};
+
+/*
+ * One row of site list: id, name, state, bindings, path; tab separated.
+ * A started site the running server cannot serve on one of its bindings
+ * says so in its state, with the reason.
+ */
 static int
 list_one(void *arg, uint32_t id)
 {
-	struct ctl	*ctl = arg;
+	struct listing	*l = arg;
+	struct ctl	*ctl = l->ctl;
 	struct mb_value	 v;
 	const char	*s, *sep = "";
-	char		 key[MB_MAXPATH + 1];
+	char		 key[MB_MAXPATH + 1], why[SB_BINDLEN + 128];
 
 	snprintf(key, sizeof(key), SERVICE "/%u", (unsigned)id);
 	printf("%u", (unsigned)id);
@@ -144,6 +156,9 @@ list_one(void *arg, uint32_t id)
 	if (mb_prop_effective(ctl->mb, key, &mb_schema[MB_P_SERVERSTATE],
 	    &v) != 0)
 		printf("\t-");
+	else if (v.dword == MB_STATE_STARTED && l->sb != NULL &&
+	    status_site_unbound(l->sb, id, why, sizeof(why)))
+		printf("\tstarted, not serving: %s", why);
 	else if (v.dword == MB_STATE_STARTED)
 		printf("\tstarted");
 	else if (v.dword == MB_STATE_STOPPED)
@@ -173,6 +188,8 @@ list_one(void *arg, uint32_t id)
 static int
 site_list(struct ctl *ctl, int argc, char **argv)
 {
+	struct listing	 l;
+	char		 why[256];	/* why there is no scoreboard: moot */
 	int		 rc, status = CTL_OK;
 
 	(void)argv;
@@ -180,7 +197,11 @@ site_list(struct ctl *ctl, int argc, char **argv)
 		return CTL_USAGE;
 	if ((rc = mb_begin(ctl->mb)) != 0)
 		return ctl_mberr(ctl, rc, "cannot read metabase '%s'", ctl->dir);
-	rc = mb_site_each(ctl->mb, list_one, ctl);
+	l.ctl = ctl;
+	l.sb = status_open(ctl->dir, why, sizeof(why));
+	rc = mb_site_each(ctl->mb, list_one, &l);
+	if (l.sb != NULL)
+		status_close(l.sb);
 	if (rc != 0 && rc != MB_NOTFOUND)
 		status = ctl_mberr(ctl, rc, "cannot list sites");
 	mb_end(ctl->mb);

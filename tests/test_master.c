@@ -1101,6 +1101,11 @@ Test(master, busy_port_is_retried_until_it_binds)
 	xsnprintf(want, sizeof(want), "site 4 is not served on one of its "
 	    "bindings: cannot bind 127.0.0.1:%u: Address already in use", p3);
 	cr_assert_not_null(strstr(out, want), "%s", out);
+	cr_assert_eq(mbt_mbctl(&env, out, sizeof(out), "site", "list", NULL),
+	    0);
+	xsnprintf(want, sizeof(want), "\n4\tdelta\tstarted, not serving: "
+	    "cannot bind 127.0.0.1:%u: Address already in use\t", p3);
+	cr_assert_not_null(strstr(out, want), "%s", out);
 	/* Said once, not every second. */
 	mbt_sleep_ms(2500);
 	xsnprintf(want, sizeof(want), "cannot bind 127.0.0.1:%u", p3);
@@ -1110,6 +1115,10 @@ Test(master, busy_port_is_retried_until_it_binds)
 	wait_answer(p3, "delta.test", "site delta\n", 10000);
 	cr_assert_eq(mbt_mbctl(&env, out, sizeof(out), "status", NULL), 0);
 	cr_assert_null(strstr(out, "not served"), "%s", out);
+	cr_assert_eq(mbt_mbctl(&env, out, sizeof(out), "site", "list", NULL),
+	    0);
+	cr_assert_not_null(strstr(out, "\n4\tdelta\tstarted\t"), "%s", out);
+	cr_assert_null(strstr(out, "not serving"), "%s", out);
 }
 
 /*
