@@ -88,13 +88,21 @@ cmd_get(struct ctl *ctl, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--explain") == 0)
 			explain = 1;
-		else if (arg == NULL)
-			arg = argv[i];
-		else
+		else if (strncmp(argv[i], "--", 2) == 0) {
+			ctl_errx("get: unknown option '%s'", argv[i]);
 			return CTL_USAGE;
+		} else if (arg == NULL)
+			arg = argv[i];
+		else {
+			ctl_errx("get: one key/property at a time: '%s' is one too many",
+			    argv[i]);
+			return CTL_USAGE;
+		}
 	}
-	if (arg == NULL)
+	if (arg == NULL) {
+		ctl_errx("get: which key/property? for example W3SVC/1/ROOT/Path");
 		return CTL_USAGE;
+	}
 	if (ctl_split(arg, key, &p) == -1)
 		return CTL_FAIL;
 

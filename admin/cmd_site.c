@@ -1,6 +1,8 @@
 /*
  * cmd_site.c - mbctl site: create, list, start, stop, delete.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +41,32 @@ cmd_site(struct ctl *ctl, int argc, char **argv)
 	return CTL_USAGE;
 }
 
+/* The site's folder exists: 0, or -1 after saying what is wrong. */
+static int
+check_root(const char *path)
+{
+	struct stat	 st;
+
+	if (path[0] != '/') {
+		ctl_errx("path '%s' is not absolute", path);
+		return -1;
+	}
+	if (stat(path, &st) == -1) {
+		ctl_errx("path '%s': %s (give --force to create the site anyway)",
+		    path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		ctl_errx("path '%s' is not a folder (give --force to create the site anyway)",
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * site create --name NAME --binding B [--binding B ...] --path DIR
- * [--id N]; each option also as --opt=value.
+ * [--id N] [--force]; each option with a value also as --opt=value.
  */
 static int
 site_create(struct ctl *ctl, int argc, char **argv)
@@ -52,11 +77,15 @@ site_create(struct ctl *ctl, int argc, char **argv)
 	const char		*opt, *val, *eq, *s;
 	size_t			 optlen;
 	uint32_t		 id = 0;
-	int			 i, rc, status = CTL_FAIL;
+	int			 i, rc, force = 0, status = CTL_FAIL;
 
 	memset(&bv, 0, sizeof(bv));
 	for (i = 1; i < argc; i++) {
 		opt = argv[i];
+		if (strcmp(opt, "--force") == 0) {
+			force = 1;
+			continue;
+		}
 		if (strncmp(opt, "--", 2) != 0) {
 			ctl_errx("unexpected argument '%s'", opt);
 			status = CTL_USAGE;
@@ -97,6 +126,9 @@ site_create(struct ctl *ctl, int argc, char **argv)
 		goto free_bindings;
 	}
 	if (idarg != NULL && ctl_parse_id(idarg, &id) == -1)
+		goto free_bindings;
+	/* A typo in the path would serve 404s: say so, unless told. */
+	if (!force && check_root(path) == -1)
 		goto free_bindings;
 
 	if ((rc = mb_site_create(ctl->mb, &id, name, &bv, path)) != 0) {

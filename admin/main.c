@@ -43,7 +43,7 @@ static const struct cmd {
 	{ "status",	OPEN_DIR,	cmd_status },
 };
 
-static void	usage(void);
+static void	usage(const char *);
 static void	on_fault(int);
 static int	catch_faults(const char *);
 
@@ -54,27 +54,43 @@ static size_t	 fault_len;
 /* stderr's buffer: see main(). */
 static char	 errbuf[BUFSIZ];
 
+/* One line a form of a command, each after "mbctl [-m dir] ". */
+static const char *const usages[] = {
+	"init",
+	"get key/property [--explain]",
+	"set key/property [value ...]",
+	"delete key[/property]",
+	"enum key",
+	"tree [key]",
+	"create key",
+	"site create --name name --binding ip:port:host [--binding ...]"
+	    " --path dir [--id id] [--force]",
+	"site list",
+	"site start | stop | delete id",
+	"export [key] [file]",
+	"import file [--replace]",
+	"backup file",
+	"restore file",
+	"status [--json | --prometheus]",
+	"schema",
+};
+
+/* The forms of command cmd, or of every command if cmd is NULL. */
 static void
-usage(void)
+usage(const char *cmd)
 {
-	fprintf(stderr,
-	    "usage: mbctl [-m dir] init\n"
-	    "       mbctl [-m dir] get key/property [--explain]\n"
-	    "       mbctl [-m dir] set key/property [value ...]\n"
-	    "       mbctl [-m dir] delete key[/property]\n"
-	    "       mbctl [-m dir] enum key\n"
-	    "       mbctl [-m dir] tree [key]\n"
-	    "       mbctl [-m dir] create key\n"
-	    "       mbctl [-m dir] site create --name name --binding ip:port:host"
-	    " [--binding ...] --path dir [--id id]\n"
-	    "       mbctl [-m dir] site list\n"
-	    "       mbctl [-m dir] site start | stop | delete id\n"
-	    "       mbctl [-m dir] export [key] [file]\n"
-	    "       mbctl [-m dir] import file [--replace]\n"
-	    "       mbctl [-m dir] backup file\n"
-	    "       mbctl [-m dir] restore file\n"
-	    "       mbctl [-m dir] status [--json | --prometheus]\n"
-	    "       mbctl schema\n");
+	const char	*lead = "usage:";
+	size_t		 i, n = cmd != NULL ? strlen(cmd) : 0;
+
+	for (i = 0; i < sizeof(usages) / sizeof(usages[0]); i++) {
+		if (cmd != NULL && (strncmp(usages[i], cmd, n) != 0 ||
+		    (usages[i][n] != ' ' && usages[i][n] != '\0')))
+			continue;
+		fprintf(stderr, "%s mbctl %s%s\n", lead,
+		    strcmp(usages[i], "schema") == 0 ? "" : "[-m dir] ",
+		    usages[i]);
+		lead = "      ";
+	}
 }
 
 /*
@@ -146,14 +162,14 @@ main(int argc, char *argv[])
 			mopt = optarg;
 			break;
 		default:
-			usage();
+			usage(NULL);
 			return CTL_USAGE;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1) {
-		usage();
+		usage(NULL);
 		return CTL_USAGE;
 	}
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
@@ -161,7 +177,7 @@ main(int argc, char *argv[])
 			c = &cmds[i];
 	if (c == NULL) {
 		ctl_errx("unknown command '%s'", argv[0]);
-		usage();
+		usage(NULL);
 		return CTL_USAGE;
 	}
 
@@ -206,7 +222,7 @@ main(int argc, char *argv[])
 
 	status = c->fn(&ctl, argc, argv);
 	if (status == CTL_USAGE)
-		usage();
+		usage(c->name);
 
 	if (ctl.mb != NULL)
 		mb_close(ctl.mb);

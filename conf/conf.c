@@ -2,6 +2,7 @@
  * conf.c - read the bootstrap file with libconfig.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -136,6 +137,7 @@ read_file(const char *path, int given, int *found, char *vals[S_NSETTINGS],
 {
 	config_t		 cfg;
 	config_setting_t	*root, *s;
+	struct stat		 st;
 	const char		*name, *file, *v;
 	FILE			*fp;
 	int			 i, n, k, line, rc = -1;
@@ -147,6 +149,12 @@ read_file(const char *path, int given, int *found, char *vals[S_NSETTINGS],
 		    strerror(errno));
 	}
 	*found = 1;
+	/* libconfig would say only "input in flex scanner failed". */
+	if (fstat(fileno(fp), &st) == 0 && !S_ISREG(st.st_mode)) {
+		fclose(fp);
+		return seterr(err, errlen, "cannot read '%s': %s", path,
+		    S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a file");
+	}
 	config_init(&cfg);
 	if (config_read(&cfg, fp) == CONFIG_FALSE) {
 		file = config_error_file(&cfg);

@@ -241,6 +241,19 @@ Test(conf, missing_given_file_fails)
 	cr_assert_null(cf.metabase);
 }
 
+/* A folder where the file should be: said so, not a scanner's error. */
+Test(conf, folder_for_a_file_says_so)
+{
+	char	 want[2 * PATH_MAX];
+
+	cr_assert_eq(mkdir(file, 0755), 0, "mkdir: %s", strerror(errno));
+	cr_assert_eq(conf_load(&cf, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "cannot read '%s': %s", file,
+	    strerror(EISDIR));
+	cr_assert_str_eq(err, want);
+	cr_assert_null(cf.metabase);
+}
+
 /* -m (or $MBHTTPD_METABASE) beats the file. */
 Test(conf, metabase_argument_wins)
 {

@@ -380,10 +380,66 @@ Test(mbctl, usage_errors)
 	cr_assert_eq(mbctl("get", NULL), 2);
 	cr_assert_eq(mbctl("set", NULL), 2);
 	cr_assert_eq(mbctl("enum", NULL), 2);
-	cr_assert_eq(mbctl("site", "create", "--name", "x", NULL), 2);
+	cr_assert_eq(mbctl("site", "create", "--force", "--name", "x", NULL), 2);
 	cr_assert_eq(mbctl("site", "create", "--bogus", "x", NULL), 2);
 	cr_assert_eq(mbctl("import", NULL), 2);
 	cr_assert_eq(mbctl_in(NULL, "schema", "extra", NULL), 2);
+}
+
+/* A wrong argument to get: what was wrong, first, then get's usage. */
+Test(mbctl, get_says_what_is_wrong_before_the_usage)
+{
+	static const struct {
+		const char	*a1, *a2, *says;
+	} cases[] = {
+		{ NULL, NULL, "mbctl: get: which key/property?" },
+		{ "W3SVC/ConnectionTimeout", "W3SVC/ServerComment",
+		    "mbctl: get: one key/property at a time: "
+		    "'W3SVC/ServerComment' is one too many" },
+		{ "W3SVC/ConnectionTimeout", "--verbose",
+		    "mbctl: get: unknown option '--verbose'" },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(mbctl("get", cases[i].a1, cases[i].a2, NULL), 2);
+		cr_assert_eq(strncmp(g_err, cases[i].says,
+		    strlen(cases[i].says)), 0, "stderr: %s", g_err);
+		cr_assert_not_null(strstr(g_err,
+		    "\nusage: mbctl [-m dir] get key/property"), "%s", g_err);
+		/* get's usage alone, not every command's. */
+		cr_assert_null(strstr(g_err, "site create"), "%s", g_err);
+	}
+}
+
+/* A site's folder must exist and be a folder, unless --force. */
+Test(mbctl, site_create_refuses_a_missing_folder)
+{
+	char	 file[PATH_MAX], missing[PATH_MAX], folder[PATH_MAX];
+	FILE	*fp;
+
+	tpath(file, sizeof(file), "a-file");
+	tpath(missing, sizeof(missing), "missing");
+	tpath(folder, sizeof(folder), "www");
+	cr_assert_not_null(fp = fopen(file, "w"));
+	fclose(fp);
+	cr_assert_eq(mkdir(folder, 0755), 0);
+
+	bad("No such file or directory (give --force", "site", "create",
+	    "--name", "one", "--binding", ":8080:one", "--path", missing,
+	    NULL);
+	bad("is not a folder (give --force", "site", "create", "--name",
+	    "one", "--binding", ":8080:one", "--path", file, NULL);
+	bad("is not absolute", "site", "create", "--name", "one",
+	    "--binding", ":8080:one", "--path", "www", NULL);
+	ok("site", "create", "--name", "one", "--binding", ":8080:one",
+	    "--path", folder, NULL);
+	cr_assert_str_eq(g_out, "1\n");
+	ok("site", "create", "--name", "two", "--binding", ":8080:two",
+	    "--path", missing, "--force", NULL);
+	cr_assert_str_eq(g_out, "2\n");
+	ok("get", "W3SVC/2/ROOT/Path", NULL);
+	cr_assert_eq(strncmp(g_out, missing, strlen(missing)), 0);
 }
 
 Test(mbctl, metabase_dir_sources)
@@ -498,7 +554,7 @@ Test(mbctl, missing_metabase_suggests_init)
 
 Test(mbctl, set_get_each_type)
 {
-	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	ok("site", "create", "--force", "--name", "one", "--binding", ":8080:",
 	    "--path", "/srv/one", NULL);
 
 	ok("set", "W3SVC/1/AllowKeepAlives", "FALSE", NULL);
@@ -559,7 +615,7 @@ Test(mbctl, bool_forms)
 
 Test(mbctl, inheritance_and_explain)
 {
-	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	ok("site", "create", "--force", "--name", "one", "--binding", ":8080:",
 	    "--path", "/srv/one", NULL);
 	ok("set", "W3SVC/ConnectionTimeout", "300", NULL);
 
@@ -610,7 +666,7 @@ Test(mbctl, alias_allowkeepalive)
 
 Test(mbctl, enum_and_tree)
 {
-	ok("site", "create", "--name", "one", "--binding",
+	ok("site", "create", "--force", "--name", "one", "--binding",
 	    "127.0.0.1:8080:localhost", "--binding", ":8081:", "--path",
 	    "/srv/one", NULL);
 	cr_assert_str_eq(g_out, "1\n");
@@ -682,22 +738,22 @@ Test(mbctl, create_and_delete)
 
 Test(mbctl, sites)
 {
-	ok("site", "create", "--name", "one", "--binding", ":8080:one",
+	ok("site", "create", "--force", "--name", "one", "--binding", ":8080:one",
 	    "--path", "/srv/one", NULL);
 	cr_assert_str_eq(g_out, "1\n");
-	ok("site", "create", "--name=two", "--binding=:8080:two",
+	ok("site", "create", "--force", "--name=two", "--binding=:8080:two",
 	    "--binding=127.0.0.1:81:", "--path=/srv/two", NULL);
 	cr_assert_str_eq(g_out, "2\n");
-	ok("site", "create", "--name", "ten", "--binding", ":8080:ten",
+	ok("site", "create", "--force", "--name", "ten", "--binding", ":8080:ten",
 	    "--path", "/srv/ten", "--id", "10", NULL);
 	cr_assert_str_eq(g_out, "10\n");
-	ok("site", "create", "--name", "three", "--binding", ":8080:three",
+	ok("site", "create", "--force", "--name", "three", "--binding", ":8080:three",
 	    "--path", "/srv/three", NULL);
 	cr_assert_str_eq(g_out, "3\n");
 
 	/* The lowest free id. */
 	ok("site", "delete", "2", NULL);
-	ok("site", "create", "--name", "again", "--binding", ":8080:again",
+	ok("site", "create", "--force", "--name", "again", "--binding", ":8080:again",
 	    "--path", "/srv/again", NULL);
 	cr_assert_str_eq(g_out, "2\n");
 
@@ -728,7 +784,7 @@ Test(mbctl, sites)
 
 Test(mbctl, bad_values)
 {
-	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	ok("site", "create", "--force", "--name", "one", "--binding", ":8080:",
 	    "--path", "/srv/one", NULL);
 	bad("Frobnicate", "set", "W3SVC/Frobnicate", "1", NULL);
 	bad("Frobnicate", "get", "W3SVC/Frobnicate", NULL);
@@ -745,25 +801,25 @@ Test(mbctl, bad_values)
 
 Test(mbctl, bad_bindings)
 {
-	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	ok("site", "create", "--force", "--name", "one", "--binding", ":8080:",
 	    "--path", "/srv/one", NULL);
-	bad(":99999:", "site", "create", "--name", "x", "--binding",
+	bad(":99999:", "site", "create", "--force", "--name", "x", "--binding",
 	    ":99999:", "--path", "/srv/x", NULL);
-	bad("nonsense", "site", "create", "--name", "x", "--binding",
+	bad("nonsense", "site", "create", "--force", "--name", "x", "--binding",
 	    "nonsense", "--path", "/srv/x", NULL);
 	bad(":99999:", "set", "W3SVC/1/ServerBindings", ":99999:", NULL);
 	/* Taken by site 1. */
-	bad(":8080:", "site", "create", "--name", "x", "--binding", ":8080:",
+	bad(":8080:", "site", "create", "--force", "--name", "x", "--binding", ":8080:",
 	    "--path", "/srv/x", NULL);
-	bad("1", "site", "create", "--name", "dup", "--binding", ":8081:",
+	bad("1", "site", "create", "--force", "--name", "dup", "--binding", ":8081:",
 	    "--path", "/srv/dup", "--id", "1", NULL);
-	bad("abc", "site", "create", "--name", "x", "--binding", ":8082:",
+	bad("abc", "site", "create", "--force", "--name", "x", "--binding", ":8082:",
 	    "--path", "/srv/x", "--id", "abc", NULL);
 }
 
 Test(mbctl, bad_keys)
 {
-	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	ok("site", "create", "--force", "--name", "one", "--binding", ":8080:",
 	    "--path", "/srv/one", NULL);
 	/* The wrong kind of key. */
 	bad("AllowKeepAlives", "set", "W3SVC/1/ROOT/AllowKeepAlives",
@@ -862,10 +918,10 @@ Test(mbctl, truncated_data_file_short)
 static void
 populate(void)
 {
-	ok("site", "create", "--name", "Default \"Web\" Site \\ caf\xc3\xa9",
+	ok("site", "create", "--force", "--name", "Default \"Web\" Site \\ caf\xc3\xa9",
 	    "--binding", "127.0.0.1:8080:localhost", "--binding",
 	    "[::1]:8080:", "--path", "/srv/www", NULL);
-	ok("site", "create", "--name", "two", "--binding", ":8080:two.example",
+	ok("site", "create", "--force", "--name", "two", "--binding", ":8080:two.example",
 	    "--path", "/srv/two", "--id", "20", NULL);
 	ok("set", "W3SVC/AllowKeepAlives", "FALSE", NULL);
 	ok("set", "W3SVC/MaxConnections", "4294967295", NULL);
@@ -904,7 +960,7 @@ Test(mbctl, export_import_roundtrip)
 	free(b);
 
 	/* --replace makes it exactly the file again after changes. */
-	cr_assert_eq(mbctl_in(other, "site", "create", "--name", "extra",
+	cr_assert_eq(mbctl_in(other, "site", "create", "--force", "--name", "extra",
 	    "--binding", ":9999:", "--path", "/srv/extra", NULL), 0);
 	cr_assert_eq(mbctl_in(other, "set", "/LM/MimeMap/MimeMap",
 	    ".x,text/x", NULL), 0);
@@ -1102,7 +1158,7 @@ Test(mbctl, sigkill_during_import)
 	cr_assert_eq(fclose(fp), 0);
 
 	/* The before-state, to go back to with --replace. */
-	ok("site", "create", "--name", "old", "--binding", ":80:", "--path",
+	ok("site", "create", "--force", "--name", "old", "--binding", ":80:", "--path",
 	    "/srv/old", NULL);
 	tpath(base, sizeof(base), "base.cfg");
 	ok("export", "W3SVC", base, NULL);
@@ -1466,9 +1522,9 @@ Test(mbctl, import_large_dword_literals)
 {
 	char	file[PATH_MAX], want[PATH_MAX + 16];
 
-	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	ok("site", "create", "--force", "--name", "one", "--binding", ":8080:",
 	    "--path", "/srv/one", NULL);
-	ok("site", "create", "--name", "two", "--binding", ":8081:",
+	ok("site", "create", "--force", "--name", "two", "--binding", ":8081:",
 	    "--path", "/srv/two", NULL);
 	tpath(file, sizeof(file), "big.cfg");
 	spew(file, "keys = (\n"
@@ -1519,9 +1575,9 @@ Test(mbctl, import_moves_and_swaps_bindings)
 {
 	char	file[PATH_MAX];
 
-	ok("site", "create", "--name", "a", "--binding", ":80:a.test",
+	ok("site", "create", "--force", "--name", "a", "--binding", ":80:a.test",
 	    "--path", "/srv/a", NULL);
-	ok("site", "create", "--name", "b", "--binding", ":80:b.test",
+	ok("site", "create", "--force", "--name", "b", "--binding", ":80:b.test",
 	    "--path", "/srv/b", NULL);
 	tpath(file, sizeof(file), "swap.cfg");
 	spew(file, "root = \"/LM/W3SVC\";\nkeys = (\n"
@@ -1534,9 +1590,9 @@ Test(mbctl, import_moves_and_swaps_bindings)
 	    "1\ta\tstarted\t:80:b.test\t/srv/a\n"
 	    "2\tb\tstarted\t:80:a.test\t/srv/b\n");
 	/* The index follows: each binding now belongs to the other site. */
-	bad("site 2", "site", "create", "--name", "x", "--binding",
+	bad("site 2", "site", "create", "--force", "--name", "x", "--binding",
 	    ":80:a.test", "--path", "/srv/x", NULL);
-	bad("site 1", "site", "create", "--name", "x", "--binding",
+	bad("site 1", "site", "create", "--force", "--name", "x", "--binding",
 	    ":80:b.test", "--path", "/srv/x", NULL);
 
 	/* Moved to a site given first, from one given after it. */
@@ -1568,7 +1624,7 @@ Test(mbctl, import_bool_integers)
 {
 	char	file[PATH_MAX];
 
-	ok("site", "create", "--name", "a", "--binding", ":80:",
+	ok("site", "create", "--force", "--name", "a", "--binding", ":80:",
 	    "--path", "/srv/a", NULL);
 	tpath(file, sizeof(file), "bool.cfg");
 	spew(file, "keys = (\n"
@@ -1762,7 +1818,7 @@ Test(mbctl, readers_need_no_write_access)
 	size_t		 i, j;
 	int		 st, asroot = geteuid() == 0;
 
-	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	ok("site", "create", "--force", "--name", "one", "--binding", ":8080:",
 	    "--path", "/srv/one", NULL);
 	before = export_of(mbdir);
 	tpath(pub, sizeof(pub), "pub");
@@ -1830,7 +1886,7 @@ Test(mbctl, errors_are_one_line)
 {
 	char	file[PATH_MAX];
 
-	ok("site", "create", "--name", "one", "--binding", ":8080:",
+	ok("site", "create", "--force", "--name", "one", "--binding", ":8080:",
 	    "--path", "/srv/one", NULL);
 	bad("x\\ny", "set", "W3SVC/1/ServerBindings", "x\ny", NULL);
 	bad("Fo\\no", "get", "W3SVC/Fo\no", NULL);
@@ -1899,21 +1955,21 @@ Test(mbctl, backup_file_mode_and_failures)
 
 Test(mbctl, bindings_compare_canonical)
 {
-	ok("site", "create", "--name", "one", "--binding", ":80:a.test",
+	ok("site", "create", "--force", "--name", "one", "--binding", ":80:a.test",
 	    "--path", "/srv/one", NULL);
-	bad("X.TEST", "site", "create", "--name", "dup", "--binding",
+	bad("X.TEST", "site", "create", "--force", "--name", "dup", "--binding",
 	    ":80:x.test", "--binding", ":80:X.TEST", "--path", "/srv/dup",
 	    NULL);
-	bad("A.TEST", "site", "create", "--name", "two", "--binding",
+	bad("A.TEST", "site", "create", "--force", "--name", "two", "--binding",
 	    ":80:A.TEST", "--path", "/srv/two", NULL);
-	bad("080", "site", "create", "--name", "two", "--binding",
+	bad("080", "site", "create", "--force", "--name", "two", "--binding",
 	    ":080:b.test", "--path", "/srv/two", NULL);
 	bad("080", "set", "W3SVC/1/ServerBindings", ":080:", NULL);
 }
 
 Test(mbctl, dword_syntax_strict)
 {
-	ok("site", "create", "--name", "one", "--binding", ":80:",
+	ok("site", "create", "--force", "--name", "one", "--binding", ":80:",
 	    "--path", "/srv/one", NULL);
 	bad("0x0x10", "set", "W3SVC/ConnectionTimeout", "0x0x10", NULL);
 	bad("AccessRead|", "set", "W3SVC/1/ROOT/AccessFlags", "AccessRead|",
