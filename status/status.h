@@ -29,7 +29,7 @@
 
 #define SB_FILENAME	"scoreboard"
 /* Changes whenever the layout does: a reader refuses another. */
-#define SB_MAGIC	"mbhttpd scoreboard 2"
+#define SB_MAGIC	"mbhttpd scoreboard 3"
 
 /*
  * Scoreboard slots: a full pool of the current generation plus a full
@@ -94,6 +94,13 @@ struct scoreboard {
 	_Atomic int32_t		 master_pid;
 	_Atomic int64_t		 started;	/* time(2) of the start */
 	_Alignas(64) _Atomic uint32_t generation;	/* bumped on SIGHUP */
+	/*
+	 * The oldest generation whose workers may serve the connection they
+	 * hold to its end: a restart for new sockets alone leaves it, so
+	 * kept-alive clients of unchanged bindings are not cut; SIGHUP
+	 * moves it to the new generation.
+	 */
+	_Atomic uint32_t	 keep_from;
 	atomic_int		 stopping;	/* the master is stopping */
 	_Atomic uint32_t	 max_workers;	/* MaxWorkers */
 	_Atomic uint32_t	 min_spare;	/* MinSpareWorkers */

@@ -1121,6 +1121,70 @@ Test(master, busy_port_is_retried_until_it_binds)
 	cr_assert_null(strstr(out, "not serving"), "%s", out);
 }
 
+/* GET / for host on fd, kept alive; the response in r.  0 or -1. */
+static int
+get_kept(int fd, const char *host, struct mbt_resp *r)
+{
+	char	 req[256];
+
+	xsnprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n\r\n",
+	    host);
+	if (mbt_send(fd, req) == -1)
+		return -1;
+	return mbt_read_response(fd, r, 0);
+}
+
+/*
+ * A site added on a new port needs a new socket, and so a new generation
+ * of workers: a kept-alive client of a site whose binding did not change
+ * is served on the same connection throughout.  A SIGHUP ends it, as a
+ * restart should.
+ */
+Test(master, new_socket_cuts_no_kept_alive_client)
+{
+	struct mbt_resp	 r;
+	char		 b[64];
+	unsigned	 p3;
+	int		 fd, s, i;
+
+	start();
+	wait_answer(env.port, "alpha.test", "site alpha\n", 5000);
+	cr_assert((fd = mbt_connect(env.port)) >= 0);
+	cr_assert_eq(get_kept(fd, "alpha.test", &r), 0);
+	cr_assert_eq(r.status, 200);
+	cr_assert_null(mbt_header(&r, "Connection"));
+	mbt_resp_free(&r);
+
+	s = hold_port(&p3);
+	close(s);
+	xsnprintf(b, sizeof(b), "127.0.0.1:%u:", p3);
+	cr_assert_eq(mbt_site(&env, 4, "delta", b), 0);
+	wait_answer(p3, "delta.test", "site delta\n", 10000);
+	/* The old workers have had time to see the new generation. */
+	mbt_sleep_ms(300);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(get_kept(fd, "alpha.test", &r), 0,
+		    "request %d after the new socket got no answer", i);
+		cr_assert_eq(r.status, 200);
+		cr_assert_str_eq(r.body, "site alpha\n");
+		cr_assert_null(mbt_header(&r, "Connection"),
+		    "request %d: Connection: %s", i,
+		    mbt_header(&r, "Connection"));
+		mbt_resp_free(&r);
+	}
+
+	/* SIGHUP: the next response closes, or the idle connection ends. */
+	cr_assert_eq(kill(env.server, SIGHUP), 0);
+	wait_server_says("mbhttpd: reloaded:", 2, RELOAD_TIMEOUT_MS);
+	mbt_sleep_ms(300);
+	if (get_kept(fd, "alpha.test", &r) == 0) {
+		cr_assert_str_eq(mbt_header(&r, "Connection"), "close");
+		mbt_resp_free(&r);
+	}
+	cr_assert_eq(mbt_closed(fd, 5000), 1);
+	mbt_close(fd);
+}
+
 /*
  * A binding change that moves a port to all addresses and adds a busy
  * one: what can be bound is served, and no worker spins on a socket the

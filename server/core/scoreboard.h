@@ -158,6 +158,20 @@ sb_stale(const struct scoreboard *sb, int slot)
 	    atomic_load_explicit(&sb->generation, memory_order_relaxed);
 }
 
+/*
+ * Non-zero when the worker in slot, stale, may still serve the connection
+ * it holds until that ends by itself: it was replaced by a restart for
+ * new sockets (keep_from in status.h), not a SIGHUP or a stop.
+ */
+static inline int
+sb_may_keep(const struct scoreboard *sb, int slot)
+{
+	return !atomic_load_explicit(&sb->stopping, memory_order_relaxed) &&
+	    atomic_load_explicit(&sb->slot[slot].generation,
+	    memory_order_relaxed) >=
+	    atomic_load_explicit(&sb->keep_from, memory_order_relaxed);
+}
+
 /* The client of slot's connection now (inet_ntop text; "" for none). */
 static inline void
 sb_set_client(struct scoreboard *sb, int slot, const char *ip)

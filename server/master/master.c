@@ -45,6 +45,13 @@ static volatile sig_atomic_t	 sig_quit;	/* QUIT */
 static volatile sig_atomic_t	 sig_hup;	/* HUP */
 static volatile sig_atomic_t	 sig_usr1;	/* USR1 */
 static volatile sig_atomic_t	 sig_chld;	/* CHLD */
+/* The bindings need other sockets: a restart that cuts no connection. */
+static int			 want_sockets;
+
+enum restart {
+	RESTART_ALL,		/* SIGHUP: every connection ends */
+	RESTART_SOCKETS		/* new sockets: kept-alive clients stay */
+};
 
 static struct sb_pool	 pool;
 static sigset_t		 blocked;	/* signals held outside pselect() */
@@ -557,7 +564,7 @@ retry_pending(void)
 			close(one.fd);
 		log_info("%s can be bound now: restarting to serve it",
 		    pending[i].name);
-		sig_hup = 1;
+		want_sockets = 1;
 		return;
 	}
 }
@@ -600,7 +607,7 @@ follow_metabase(void)
 		if (needs_sockets(&mi)) {
 			/* As IIS binds a site it starts. */
 			log_info("bindings need other sockets");
-			sig_hup = 1;
+			want_sockets = 1;
 		}
 		sitetab_release(&mi);
 	}
@@ -751,18 +758,28 @@ same_str(const char *a, const char *b)
  * listeners and close unneeded ones, then replace every worker: the old
  * generation finishes what it is doing and goes.  Any failure leaves
  * everything as it was.
+ *
+ * For new sockets alone (a site added, moved or started: RESTART_SOCKETS)
+ * the same, except that an old worker holding a connection whose socket
+ * is still needed serves it until it ends by itself: its client's
+ * bindings did not change, and every request reads the metabase afresh
+ * anyway.  Handing the new sockets to the running workers (SCM_RIGHTS)
+ * would keep them too, but each worker would then have to merge a new
+ * set into its epoll set at any moment; a new generation costs a fork
+ * per worker once, measured at well under the one second allowed.
  */
 static void
-restart(void)
+restart(enum restart how)
 {
 	struct conf	*nc;
 	struct sitetab	 mi;
 	struct listener	*nls, *failed;
 	size_t		 nn, nfailed;
 	char		 err[4200];
-	int		 i, n;
+	uint32_t	 gen;
+	int		 i, n, st;
 
-	log_info("reloading");
+	log_info(how == RESTART_ALL ? "reloading" : "reloading for new sockets");
 	if ((nc = malloc(sizeof(*nc))) == NULL ||
 	    conf_copy_args(nc, conf) == -1) {
 		free(nc);
@@ -815,11 +832,17 @@ restart(void)
 	sitetab_make_log_dirs(&mi, conf->drop ? conf->user : NULL,
 	    conf->uid, conf->gid);
 
-	atomic_fetch_add(&sb->generation, 1);
+	gen = atomic_fetch_add(&sb->generation, 1) + 1;
+	if (how == RESTART_ALL)
+		atomic_store(&sb->keep_from, gen);
+	/* Those with a connection see the generation after their response. */
 	n = atomic_load(&sb->nslots);
-	for (i = 0; i < n; i++)
-		if (atomic_load(&sb->slot[i].pid) > 0)
+	for (i = 0; i < n; i++) {
+		st = atomic_load(&sb->slot[i].state);
+		if (atomic_load(&sb->slot[i].pid) > 0 && (how == RESTART_ALL ||
+		    st == SB_IDLE || st == SB_STARTING))
 			tell_quit(i);
+	}
 	spawn_rate = 1;
 	maxed_warned = 0;
 	spawn_paused_until = 0;
@@ -1041,7 +1064,11 @@ master_run(struct conf *cf)
 		}
 		if (sig_hup) {
 			sig_hup = 0;
-			restart();
+			want_sockets = 0;
+			restart(RESTART_ALL);
+		} else if (want_sockets) {
+			want_sockets = 0;
+			restart(RESTART_SOCKETS);
 		}
 		if (sig_usr1) {
 			sig_usr1 = 0;
@@ -1058,7 +1085,7 @@ master_run(struct conf *cf)
 			last = now;
 			maintain();
 		}
-		if (sig_hup)
+		if (sig_hup || want_sockets)
 			continue;
 		next = last + MAINT_INTERVAL_MS;
 		if (last_follow + FOLLOW_INTERVAL_MS < next)

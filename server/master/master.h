@@ -26,7 +26,11 @@
  * Generations.  SIGHUP re-reads the bootstrap file and the metabase,
  * opens the sockets the new bindings need and bumps the generation: the
  * old workers finish and go while new ones start.  A failure leaves
- * everything as it was.
+ * everything as it was.  When the metabase alone asks for other sockets
+ * (a site added, moved, started), the old workers holding a connection
+ * whose socket is still needed serve it until it ends by itself
+ * (sb_may_keep()): a binding change cuts no kept-alive client of a site
+ * it did not touch.
  */
 #ifndef MASTER_H
 #define MASTER_H

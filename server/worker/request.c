@@ -74,7 +74,8 @@ ctx_fill(struct reply_ctx *ctx, const struct worker *w,
 	ctx->set = &rq->set;
 	ctx->nreq = rq->nreq;
 	ctx->body_read = rq->body_read;
-	ctx->stopping = worker_stopping(w) || sb_retiring(w->sb, w->slot, 1);
+	ctx->stopping = worker_conn_ending(w) ||
+	    sb_retiring(w->sb, w->slot, 1);
 }
 
 /* Send rp on c, note in rq what went out and what comes next, and count

@@ -76,6 +76,25 @@ worker_stopping(const struct worker *w)
 	return proc_graceful || sb_stale(w->sb, w->slot);
 }
 
+int
+worker_conn_ending(const struct worker *w)
+{
+	int		 on = 0;
+	socklen_t	 len = sizeof(on);
+
+	if (proc_graceful)
+		return 1;
+	if (!sb_stale(w->sb, w->slot))
+		return 0;
+	if (!sb_may_keep(w->sb, w->slot) || w->li_dead[w->conn_li])
+		return 1;
+	/* The master shuts down a socket no binding needs any more. */
+	if (getsockopt(w->listeners[w->conn_li].fd, SOL_SOCKET,
+	    SO_ACCEPTCONN, &on, &len) == -1 || !on)
+		return 1;
+	return 0;
+}
+
 /* Whether a client waits to be accepted on one of the listeners. */
 static int
 clients_waiting(const struct worker *w)
@@ -165,7 +184,7 @@ wait_next(struct worker *w, struct conn *c, uint32_t site, uint64_t idle_ms)
 		 * one just now.
 		 */
 		el = elapsed_ms(&t0);
-		if (worker_stopping(w) || el >= idle_ms)
+		if (worker_conn_ending(w) || el >= idle_ms)
 			return conn_read_now(c) > 0 ? 1 : 0;
 		if (!sb_saturated(w->sb)) {
 			if ((n = conn_read_wait(c)) > 0)
@@ -380,6 +399,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	pid_t		 pid;
 
 	sb_set_state(w->sb, w->slot, SB_READ, 0);
+	w->conn_li = (size_t)(li - w->listeners);
 	/*
 	 * Taking the last idle place of a full pool: wake the keep-alive
 	 * worker idle longest out of its blocking read (SIGUSR2), so that it

@@ -42,6 +42,7 @@ struct worker {
 	size_t		 nlisteners;
 	size_t		 last_li;	/* the listener that last had one */
 	unsigned char	 li_dead[LISTEN_MAX];	/* shut down by the master */
+	size_t		 conn_li;	/* the listener of the connection */
 	int		 epfd;		/* every listener, EPOLLEXCLUSIVE */
 	struct mb	*mb;		/* its own metabase handle */
 	/*
@@ -80,5 +81,12 @@ ssize_t	worker_read(struct worker *w, struct conn *c, const struct timespec *t0,
  * (SIGQUIT, a new generation, the master stopping).
  */
 int	worker_stopping(const struct worker *w);
+/*
+ * Whether the connection in hand ends after the response now: when the
+ * worker is stopping, except that a worker replaced only for new sockets
+ * serves on a connection whose listener still listens (its site's
+ * bindings did not change) until the connection ends by itself.
+ */
+int	worker_conn_ending(const struct worker *w);
 
 #endif /* WORKER_H */
