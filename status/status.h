@@ -101,6 +101,16 @@ struct scoreboard {
 	_Atomic uint32_t	 max_requests;	/* MaxRequestsPerWorker */
 	atomic_int		 nslots;	/* slots in use: [0, nslots) */
 	/*
+	 * Written by the workers, rarely: set by a worker that takes the
+	 * last idle place, cleared by one that becomes idle.  A hint: two
+	 * workers doing both at once, or one killed in between, can leave
+	 * it wrong until the next of either.  While it is 0 the request
+	 * path asks no more; it shares its line with the words every
+	 * request reads anyway (sb_stale()).  In the padding before states:
+	 * the fields around it keep their offsets.
+	 */
+	atomic_int		 none_idle;
+	/*
 	 * Each slot's state again, a byte each, packed so that counting the
 	 * workers in a state reads a cache line or two.  Counting by looking,
 	 * not by keeping a tally: a worker killed in the middle of a state

@@ -19,6 +19,14 @@
  * served if a keep-alive worker lets its idle connection go: the one idle
  * longest (sb_oldest_keepalive()) does, and a worker that takes the last
  * idle place wakes it at once (sb_oldest_keepalive_pid()).
+ *
+ * The busy hint.  Better than giving a kept connection way is not keeping
+ * it while clients wait: a worker that takes the last idle place says so
+ * (sb_note_none_idle()), one that becomes idle unsays it, and each request
+ * reads that one word (sb_maybe_none_idle()); only when it is set does a
+ * worker count the idle ones and poll the listeners, and close its
+ * connection after the response if clients wait (worker_pool_busy(),
+ * pool_busy in keepalive.h).
  */
 #ifndef SCOREBOARD_H
 #define SCOREBOARD_H
@@ -98,6 +106,34 @@ sb_set_state(struct scoreboard *sb, int slot, enum sb_state st,
 	atomic_store_explicit(&s->state, (int)st, memory_order_release);
 	atomic_store_explicit(&sb->states[slot], (unsigned char)st,
 	    memory_order_release);
+	/* A worker is idle again: the hint no longer holds.  Written only
+	 * when set, so that its line stays shared. */
+	if (st == SB_IDLE && atomic_load_explicit(&sb->none_idle,
+	    memory_order_relaxed)) {
+		atomic_thread_fence(memory_order_seq_cst);
+		atomic_store_explicit(&sb->none_idle, 0, memory_order_relaxed);
+	}
+}
+
+/*
+ * Whether the workers have said that none of them is idle; 0 means one
+ * was, last they said.  One load of a line each request reads anyway.
+ */
+static inline int
+sb_maybe_none_idle(const struct scoreboard *sb)
+{
+	return atomic_load_explicit(&sb->none_idle, memory_order_relaxed);
+}
+
+/* Say that no worker is idle (found by sb_none_idle()) after this one
+ * took its connection. */
+static inline void
+sb_note_none_idle(struct scoreboard *sb)
+{
+	if (atomic_load_explicit(&sb->none_idle, memory_order_relaxed))
+		return;
+	atomic_store_explicit(&sb->none_idle, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
 }
 
 /* The site slot serves now, 0 for none. */

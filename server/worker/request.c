@@ -75,6 +75,7 @@ ctx_fill(struct reply_ctx *ctx, const struct worker *w,
 	ctx->nreq = rq->nreq;
 	ctx->body_read = rq->body_read;
 	ctx->stopping = worker_stopping(w) || sb_retiring(w->sb, w->slot, 1);
+	ctx->pool_busy = rq->pool_busy;
 }
 
 /* Send rp on c, note in rq what went out and what comes next, and count
@@ -324,6 +325,7 @@ request_serve(struct worker *w, struct conn *c, struct request *rq,
 	 */
 	skip = !rq->body_read && !req->expect_continue && (req->chunked ||
 	    (uint64_t)req->content_length <= rq->set.body_limit);
+	rq->pool_busy = worker_pool_busy(w, c);
 	ctx_fill(&ctx, w, rq);
 	ctx.body_read = rq->body_read || skip;
 	answer(w, rq, &rp, &ctx, hrc, rc);
