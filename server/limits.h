@@ -210,6 +210,12 @@
  * silence is far beyond that on any network that serves web pages.
  */
 #define WORKER_SLOW_CLIENT_MS	100
+/*
+ * Retry-After, in seconds, of the 503 that refuses a connection beyond
+ * MaxConnectionsPerClient: the client's own connections free a place as
+ * soon as one ends, which is up to the client, so soon.
+ */
+#define WORKER_PER_CLIENT_RETRY	1
 
 /*
  * The small-file cache (filecache.c), per worker.  A file up to

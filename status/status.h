@@ -46,6 +46,12 @@
 /* The start of the request line kept for the status view. */
 #define SB_LINE			112
 #define SB_ADDRLEN		46	/* INET6_ADDRSTRLEN */
+/*
+ * Reads of a slot's text before a reader gives up on it: a writer holds
+ * it odd for two short copies, so more than a few means it is changing
+ * as fast as we look.
+ */
+#define SB_TEXT_TRIES		100
 
 enum sb_state {
 	SB_EMPTY,		/* no process */
@@ -70,7 +76,16 @@ struct sb_slot {
 	_Atomic uint32_t	 seq;		/* odd while the text changes */
 	char			 client[SB_ADDRLEN];	/* "" for none */
 	char			 line[SB_LINE];		/* "" for none */
+	/*
+	 * When the connection of client began (sb_now_ns()), written with
+	 * it under seq; SB_CONN_REFUSED once it is refused for its client's
+	 * connections, so that it counts against none (sb_client_full()).
+	 * In the slot's padding: the fields above keep their offsets.
+	 */
+	_Atomic uint64_t	 conn_start;
 };
+
+#define SB_CONN_REFUSED		UINT64_MAX
 
 #define SB_BINDLEN		56	/* "[ffff:...]:65535" */
 

@@ -7,7 +7,7 @@
  * changes on an open connection, ConnectionTimeout, MaxKeepAliveRequests,
  * pipelining, the 400s answered with the service's settings, a full
  * pool of idle kept-alive connections that must not starve a new client,
- * and a burst that must not either.
+ * a burst that must not either, and MaxConnectionsPerClient.
  *
  * "Closed" means the server really closed: a read gives end of file.
  * "Kept" means another request on the same connection is answered.
@@ -59,6 +59,20 @@
 #define BURST_ALL_BOUND_MS 1000
 /* How long the whole burst may take to be answered, at the most. */
 #define BURST_DONE_MS	30000
+/*
+ * MaxConnectionsPerClient: the limit the tests set, more connections than
+ * that, and a pool with an idle worker for each of them from the start.
+ */
+#define PER_CLIENT	3
+#define PER_CLIENT_S	"3"
+#define PER_CLIENT_MANY	10
+/* A limit far above what the tests open. */
+#define PER_CLIENT_HIGH	"100"
+#define PER_CLIENT_POOL	"16"
+/* Connections sent at once against a limit of PER_CLIENT. */
+#define PER_CLIENT_RUSH	8
+/* The Retry-After the server's 503 carries (WORKER_PER_CLIENT_RETRY). */
+#define PER_CLIENT_RETRY "1"
 /* Descriptors beyond a test's sockets: wanted, and needed at the least. */
 #define FD_SPARE	256
 #define FD_SPARE_MIN	64
@@ -1061,5 +1075,186 @@ Test(keepalive_live, burst_does_not_delay_a_late_client)
 	cr_assert(last <= BURST_ALL_BOUND_MS, "the burst took %lld ms to be "
 	    "answered", last);
 	for (i = 0; i <= BURST_CONNS; i++)
+		mbt_close(fds[i]);
+}
+
+/*
+ * MaxConnectionsPerClient.  Every client here is 127.0.0.1.
+ */
+
+/* A pool with an idle worker for each connection the tests open. */
+static void
+start_per_client(const char *limit)
+{
+	site(1, "one", "");
+	setp(0, "MaxWorkers", PER_CLIENT_POOL);
+	setp(0, "MinSpareWorkers", PER_CLIENT_POOL);
+	setp(0, "MaxSpareWorkers", PER_CLIENT_POOL);
+	if (limit != NULL)
+		setp(0, "MaxConnectionsPerClient", limit);
+	start();
+	wait_idle_pool(PER_CLIENT_POOL);
+}
+
+/* n new connections, each served and kept open, into fds. */
+static void
+open_served(int *fds, int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		fds[i] = first_lacks("one.test", 1, NULL, "close");
+}
+
+/* A new connection is refused: 503, Connection: close, Retry-After, and
+ * closed. */
+static void
+expect_refused(const char *what)
+{
+	struct mbt_resp	 r;
+	const char	*v;
+	int		 fd = xconnect();
+
+	send_get(fd, "one.test", "/", 1, NULL);
+	read_status(fd, &r, 503, what);
+	conn_has(&r, "close");
+	v = mbt_header(&r, "Retry-After");
+	resp_assert(&r, v != NULL && strcmp(v, PER_CLIENT_RETRY) == 0,
+	    "%s: Retry-After %s, expected %s", what, v ? v : "missing",
+	    PER_CLIENT_RETRY);
+	mbt_resp_free(&r);
+	expect_closed(fd, what);
+	mbt_close(fd);
+}
+
+/*
+ * A new connection is served, once the server has seen one of ours end:
+ * tried again (bounded) while it still counts.
+ */
+static int
+served_soon(const char *what)
+{
+	struct mbt_resp	 r;
+	long long	 deadline = mbt_now_ms() + CLOSE_WAIT_MS;
+	int		 fd;
+
+	for (;;) {
+		fd = xconnect();
+		send_get(fd, "one.test", "/", 1, NULL);
+		cr_assert_eq(mbt_read_response(fd, &r, 0), 0,
+		    "%s: no whole response", what);
+		if (r.status == 200) {
+			conn_lacks(&r, "close");
+			mbt_resp_free(&r);
+			return fd;
+		}
+		resp_assert(&r, r.status == 503, "%s: status %d", what,
+		    r.status);
+		mbt_resp_free(&r);
+		mbt_close(fd);
+		cr_assert(mbt_now_ms() < deadline, "%s: still 503 after %d ms",
+		    what, CLOSE_WAIT_MS);
+		mbt_sleep_ms(LOOK_MS);
+	}
+}
+
+Test(keepalive_live, per_client_limit_serves_up_to_it)
+{
+	int	 fds[PER_CLIENT], i, fd;
+
+	start_per_client(PER_CLIENT_S);
+	open_served(fds, PER_CLIENT);
+	expect_refused("one connection past MaxConnectionsPerClient");
+	expect_refused("and another");
+	/* Those within the limit are served on; once one of them ends, a
+	 * new one is served. */
+	for (i = 0; i < PER_CLIENT; i++)
+		expect_kept(fds[i], "one.test", 1, NULL);
+	mbt_close(fds[0]);
+	fd = served_soon("a connection after one of ours ended");
+	expect_kept(fd, "one.test", 1, NULL);
+	mbt_close(fd);
+	for (i = 1; i < PER_CLIENT; i++)
+		mbt_close(fds[i]);
+}
+
+Test(keepalive_live, per_client_zero_is_unlimited)
+{
+	const char	*argv[] = { "get", "W3SVC/1/MaxConnectionsPerClient",
+			    NULL };
+	char		 out[256] = "";
+	int		 fds[PER_CLIENT_MANY], i;
+
+	/* The default, from mbctl init. */
+	start_per_client(NULL);
+	cr_assert_eq(mbt_mbctlv(&env, argv, out, sizeof(out), NULL, 0), 0);
+	cr_assert_str_eq(out, "0\n");
+	open_served(fds, PER_CLIENT_MANY);
+	for (i = 0; i < PER_CLIENT_MANY; i++)
+		mbt_close(fds[i]);
+	/* And said outright. */
+	setp(0, "MaxConnectionsPerClient", "0");
+	open_served(fds, PER_CLIENT_MANY);
+	for (i = 0; i < PER_CLIENT_MANY; i++)
+		expect_kept(fds[i], "one.test", 1, NULL);
+	for (i = 0; i < PER_CLIENT_MANY; i++)
+		mbt_close(fds[i]);
+}
+
+/*
+ * mbctl changes the limit for the next connection; the connections
+ * already served are served on.  A site's own value overrides the
+ * service's.
+ */
+Test(keepalive_live, per_client_change_applies_at_next_connection)
+{
+	int	 fds[PER_CLIENT + 1], i, fd;
+
+	start_per_client(NULL);
+	open_served(fds, PER_CLIENT + 1);
+	setp(0, "MaxConnectionsPerClient", PER_CLIENT_S);
+	expect_refused("a connection after the limit was set");
+	for (i = 0; i < PER_CLIENT + 1; i++)
+		expect_kept(fds[i], "one.test", 1, NULL);
+	expect_inherited("W3SVC/1/MaxConnectionsPerClient");
+	setp(1, "MaxConnectionsPerClient", "0");
+	fd = served_soon("the site's own limit 0 over the service's");
+	mbt_close(fd);
+	setp(1, "MaxConnectionsPerClient", "1");
+	expect_refused("the site's own limit 1");
+	setp(1, "MaxConnectionsPerClient", PER_CLIENT_HIGH);
+	fd = served_soon("the site's limit raised");
+	mbt_close(fd);
+	for (i = 0; i < PER_CLIENT + 1; i++)
+		mbt_close(fds[i]);
+}
+
+/*
+ * Connections come at once, more than the limit: the first PER_CLIENT of
+ * them are served and the rest refused, whichever worker looks first.
+ */
+Test(keepalive_live, per_client_rush_serves_the_first)
+{
+	struct mbt_resp	 r;
+	int		 fds[PER_CLIENT_RUSH], i, ok = 0, refused = 0;
+
+	start_per_client(PER_CLIENT_S);
+	for (i = 0; i < PER_CLIENT_RUSH; i++)
+		fds[i] = xconnect();
+	for (i = 0; i < PER_CLIENT_RUSH; i++)
+		send_get(fds[i], "one.test", "/", 1, NULL);
+	for (i = 0; i < PER_CLIENT_RUSH; i++) {
+		cr_assert_eq(mbt_read_response(fds[i], &r, 0), 0,
+		    "connection %d: no whole response", i);
+		if (r.status == 200)
+			ok++;
+		else if (r.status == 503)
+			refused++;
+		mbt_resp_free(&r);
+	}
+	cr_assert_eq(ok, PER_CLIENT, "%d served, %d refused of %d", ok,
+	    refused, PER_CLIENT_RUSH);
+	cr_assert_eq(refused, PER_CLIENT_RUSH - PER_CLIENT);
+	for (i = 0; i < PER_CLIENT_RUSH; i++)
 		mbt_close(fds[i]);
 }

@@ -87,6 +87,19 @@ sb_now_ms(void)
 }
 
 /*
+ * The monotonic clock in nanoseconds: when connections began, which must
+ * come in the order they did even a moment apart.
+ */
+static inline uint64_t
+sb_now_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/*
  * Publish that the worker in slot has entered state st (now) serving site
  * (0 for none).  Costs a clock read, and a byte store to the shared state
  * line when the state changes.
@@ -194,7 +207,10 @@ sb_stale(const struct scoreboard *sb, int slot)
 	    atomic_load_explicit(&sb->generation, memory_order_relaxed);
 }
 
-/* The client of slot's connection now (inet_ntop text; "" for none). */
+/*
+ * The client of slot's connection now (inet_ntop text; "" for none), its
+ * connection begun now.
+ */
 static inline void
 sb_set_client(struct scoreboard *sb, int slot, const char *ip)
 {
@@ -205,6 +221,8 @@ sb_set_client(struct scoreboard *sb, int slot, const char *ip)
 		n = SB_ADDRLEN - 1;
 	atomic_fetch_add_explicit(&s->seq, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&s->conn_start, n > 0 ? sb_now_ns() : 0,
+	    memory_order_relaxed);
 	memcpy(s->client, ip, n);
 	s->client[n] = '\0';
 	s->line[0] = '\0';
@@ -263,5 +281,16 @@ pid_t	sb_oldest_keepalive_pid(const struct scoreboard *, int slot);
  */
 int	sb_site_full(const struct scoreboard *, int slot, uint32_t site,
 	    uint32_t max);
+/*
+ * Whether client ip already holds max connections in workers other than
+ * slot, counting only those begun before slot's (to the nanosecond; ties
+ * go to the lower slot), so that of connections coming at once the first
+ * max are served whatever the order in which the workers look.  0 when
+ * max is 0 (no limit).  Scans the slots in use, and stops at max.
+ */
+int	sb_client_full(const struct scoreboard *, int slot, const char *ip,
+	    uint32_t max);
+/* Slot's connection was refused: it counts against no other. */
+void	sb_client_refused(struct scoreboard *, int slot);
 
 #endif /* SCOREBOARD_H */
