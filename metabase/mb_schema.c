@@ -161,6 +161,10 @@ const struct mb_prop mb_schema[MB_NPROPS] = {
 	    MB_DWORD, 0, MB_KIND_SERVICE, MB_SYN_NONE, 0, UINT32_MAX, 0,
 	    NULL, NULL,
 	    "requests a worker serves before it is replaced (0: never)" },
+	[MB_P_MAXCONNECTIONSPERCLIENT] = { "MaxConnectionsPerClient", NULL,
+	    57352, MB_DWORD, 1, K_SVC_SITE, MB_SYN_NONE, 0, UINT32_MAX, 0,
+	    NULL, NULL,
+	    "connections one client address may hold open; more get 503 (0: unlimited)" },
 };
 
 const struct mb_prop *

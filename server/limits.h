@@ -191,11 +191,14 @@
  */
 #define WORKER_GIVEWAY_BACKOFF_MS 50
 /*
- * Giving an idle kept-alive connection up for a waiting client: after the
- * half-close, how long to drain what the client may have sent just then
- * (a round trip on a local network, and then some).  Short: the waiting
- * client wants this worker, and a client that reads our FIN closes at
- * once anyway; one that never reads costs this much.
+ * Giving an idle kept-alive connection up for a waiting client, or
+ * closing one after a response that said so for the same reason: after
+ * the half-close, how long to drain what the client may have sent just
+ * then (a round trip on a local network, and then some).  Short: the
+ * waiting client wants this worker, and a client that reads our FIN
+ * closes at once anyway; one that never reads costs this much.  A burst
+ * against a full pool is served at about this much a connection per
+ * worker.
  */
 #define WORKER_GIVEWAY_DRAIN_MS	20
 /*
@@ -207,6 +210,12 @@
  * silence is far beyond that on any network that serves web pages.
  */
 #define WORKER_SLOW_CLIENT_MS	100
+/*
+ * Retry-After, in seconds, of the 503 that refuses a connection beyond
+ * MaxConnectionsPerClient: the client's own connections free a place as
+ * soon as one ends, which is up to the client, so soon.
+ */
+#define WORKER_PER_CLIENT_RETRY	1
 
 /*
  * The small-file cache (filecache.c), per worker.  A file up to

@@ -81,7 +81,7 @@ status_slot_text(const struct sb_slot *s, char client[SB_ADDRLEN],
 	uint32_t	 a, b;
 	int		 tries;
 
-	for (tries = 0; tries < 100; tries++) {
+	for (tries = 0; tries < SB_TEXT_TRIES; tries++) {
 		a = atomic_load_explicit(&s->seq, memory_order_acquire);
 		if (a & 1)
 			continue;

@@ -46,6 +46,12 @@
 /* The start of the request line kept for the status view. */
 #define SB_LINE			112
 #define SB_ADDRLEN		46	/* INET6_ADDRSTRLEN */
+/*
+ * Reads of a slot's text before a reader gives up on it: a writer holds
+ * it odd for two short copies, so more than a few means it is changing
+ * as fast as we look.
+ */
+#define SB_TEXT_TRIES		100
 
 enum sb_state {
 	SB_EMPTY,		/* no process */
@@ -70,7 +76,16 @@ struct sb_slot {
 	_Atomic uint32_t	 seq;		/* odd while the text changes */
 	char			 client[SB_ADDRLEN];	/* "" for none */
 	char			 line[SB_LINE];		/* "" for none */
+	/*
+	 * When the connection of client began (sb_now_ns()), written with
+	 * it under seq; SB_CONN_REFUSED once it is refused for its client's
+	 * connections, so that it counts against none (sb_client_full()).
+	 * In the slot's padding: the fields above keep their offsets.
+	 */
+	_Atomic uint64_t	 conn_start;
 };
+
+#define SB_CONN_REFUSED		UINT64_MAX
 
 #define SB_BINDLEN		56	/* "[ffff:...]:65535" */
 
@@ -107,6 +122,16 @@ struct scoreboard {
 	_Atomic uint32_t	 max_spare;	/* MaxSpareWorkers */
 	_Atomic uint32_t	 max_requests;	/* MaxRequestsPerWorker */
 	atomic_int		 nslots;	/* slots in use: [0, nslots) */
+	/*
+	 * Written by the workers, rarely: set by a worker that takes the
+	 * last idle place, cleared by one that becomes idle.  A hint: two
+	 * workers doing both at once, or one killed in between, can leave
+	 * it wrong until the next of either.  While it is 0 the request
+	 * path asks no more; it shares its line with the words every
+	 * request reads anyway (sb_stale()).  In the padding before states:
+	 * the fields around it keep their offsets.
+	 */
+	atomic_int		 none_idle;
 	/*
 	 * Each slot's state again, a byte each, packed so that counting the
 	 * workers in a state reads a cache line or two.  Counting by looking,

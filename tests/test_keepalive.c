@@ -27,6 +27,7 @@ base(int minor, int close, int keepalive, int allow)
 	in.delimited = 1;
 	in.body_read = 1;
 	in.stopping = 0;
+	in.pool_busy = 0;
 	return in;
 }
 
@@ -147,6 +148,44 @@ Test(keepalive, server_reasons_close)
 	expect(&in, 0, KA_TOKEN_NONE);
 }
 
+/*
+ * A busy pool (clients queued, no worker idle): what would stay open
+ * closes, saying so, and lingers, as the client meant to send more; what
+ * closes anyway is unchanged.
+ */
+Test(keepalive, busy_pool_closes_what_would_stay_open)
+{
+	struct ka_input	in;
+	enum ka_token	t;
+
+	in = base(1, 0, 0, 1);
+	in.pool_busy = 1;
+	expect(&in, 0, KA_TOKEN_CLOSE);
+	cr_assert_eq(ka_decide(&in, &t), KA_LINGER);
+	in = base(0, 0, 1, 1);
+	in.pool_busy = 1;
+	expect(&in, 0, KA_TOKEN_CLOSE);
+	cr_assert_eq(ka_decide(&in, &t), KA_LINGER);
+	/* LegacyKeepAlives keeps HTTP/1.1 whatever AllowKeepAlives says,
+	 * not whatever the pool says. */
+	in = base(1, 0, 0, 0);
+	in.legacy = 1;
+	in.pool_busy = 1;
+	expect(&in, 0, KA_TOKEN_CLOSE);
+	/* Closed anyway: as without a busy pool. */
+	in = base(0, 0, 0, 1);
+	in.pool_busy = 1;
+	expect(&in, 0, KA_TOKEN_NONE);
+	cr_assert_eq(ka_decide(&in, &t), KA_CLOSE);
+	in = base(1, 1, 0, 1);
+	in.pool_busy = 1;
+	expect(&in, 0, KA_TOKEN_CLOSE);
+	cr_assert_eq(ka_decide(&in, &t), KA_CLOSE);
+	/* Not busy: kept. */
+	in = base(1, 0, 0, 1);
+	expect(&in, 1, KA_TOKEN_NONE);
+}
+
 Test(keepalive, token_lines)
 {
 	cr_assert_str_eq(ka_token_line(KA_TOKEN_NONE), "");
@@ -184,6 +223,8 @@ oracle(const struct ka_input *in, enum ka_token *token)
 	if (in->body_read == 0)
 		server_refuses = 1;
 	if (in->stopping == 1)
+		server_refuses = 1;
+	if (in->pool_busy == 1)
 		server_refuses = 1;
 
 	keep = client_wants && !server_refuses;
@@ -245,7 +286,7 @@ Test(keepalive, truth_table)
 	enum ka_token		 got, want;
 	enum ka_next		 next;
 	int			 minor, conn, allow, legacy, mi, ci;
-	int			 delim, body, stop, n = 0, kept = 0;
+	int			 delim, body, stop, busy, n = 0, kept = 0;
 
 	for (minor = 0; minor <= 1; minor++)
 	for (conn = 0; conn < 4; conn++)	/* neither, close, ka, both */
@@ -255,7 +296,8 @@ Test(keepalive, truth_table)
 	for (ci = 0; ci < 3; ci++)
 	for (delim = 0; delim <= 1; delim++)
 	for (body = 0; body <= 1; body++)
-	for (stop = 0; stop <= 1; stop++) {
+	for (stop = 0; stop <= 1; stop++)
+	for (busy = 0; busy <= 1; busy++) {
 		in.minor = minor;
 		in.req_close = conn & 1;
 		in.req_keepalive = (conn & 2) != 0;
@@ -266,16 +308,19 @@ Test(keepalive, truth_table)
 		in.delimited = delim;
 		in.body_read = body;
 		in.stopping = stop;
+		in.pool_busy = busy;
 		got = want = (enum ka_token)-1;
 		next = ka_decide(&in, &got);
 		cr_assert_eq(next == KA_KEEP, oracle(&in, &want),
 		    "keep: minor %d conn %d allow %d legacy %d max %u "
-		    "count %u delim %d body %d stop %d", minor, conn, allow,
-		    legacy, in.max_requests, in.nrequests, delim, body, stop);
+		    "count %u delim %d body %d stop %d busy %d", minor, conn,
+		    allow, legacy, in.max_requests, in.nrequests, delim, body,
+		    stop, busy);
 		cr_assert_eq(got, want,
 		    "token: minor %d conn %d allow %d legacy %d max %u "
-		    "count %u delim %d body %d stop %d", minor, conn, allow,
-		    legacy, in.max_requests, in.nrequests, delim, body, stop);
+		    "count %u delim %d body %d stop %d busy %d", minor, conn,
+		    allow, legacy, in.max_requests, in.nrequests, delim, body,
+		    stop, busy);
 		/* Not kept: linger while the client may still send. */
 		if (next != KA_KEEP)
 			cr_assert_eq(next, linger_oracle(&in) ? KA_LINGER :
@@ -284,7 +329,7 @@ Test(keepalive, truth_table)
 		kept += oracle(&in, &want);
 		n++;
 	}
-	cr_assert_eq(n, 2 * 4 * 2 * 2 * 3 * 3 * 2 * 2 * 2);
+	cr_assert_eq(n, 2 * 4 * 2 * 2 * 3 * 3 * 2 * 2 * 2 * 2);
 	/* a sanity check of the oracle: some combinations keep, most not */
 	cr_assert_gt(kept, 0);
 	cr_assert_lt(kept, n / 2);

@@ -333,3 +333,60 @@ sb_site_full(const struct scoreboard *sb, int slot, uint32_t site,
 	}
 	return n >= max;
 }
+
+/*
+ * Whether slot s holds a connection of client ip, and since when: read
+ * under its sequence count, as status_slot_text() does; a slot whose text
+ * keeps changing is taking or dropping a connection, and counts for none.
+ */
+static int
+holds_client(const struct sb_slot *s, const char *ip, size_t iplen,
+    uint64_t *start)
+{
+	uint32_t	 a, b;
+	int		 tries, same;
+
+	for (tries = 0; tries < SB_TEXT_TRIES; tries++) {
+		a = atomic_load_explicit(&s->seq, memory_order_acquire);
+		if (a & 1)
+			continue;
+		same = memcmp(s->client, ip, iplen + 1) == 0;
+		*start = atomic_load_explicit(&s->conn_start,
+		    memory_order_relaxed);
+		atomic_thread_fence(memory_order_acquire);
+		b = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		if (a == b)
+			return same;
+	}
+	return 0;
+}
+
+int
+sb_client_full(const struct scoreboard *sb, int slot, const char *ip,
+    uint32_t max)
+{
+	uint64_t	 mine, t;
+	uint32_t	 n = 0;
+	size_t		 iplen = strlen(ip);
+	int		 i, nslots;
+
+	if (max == 0 || iplen == 0 || iplen >= SB_ADDRLEN)
+		return 0;
+	mine = atomic_load_explicit(&sb->slot[slot].conn_start,
+	    memory_order_relaxed);
+	nslots = atomic_load_explicit(&sb->nslots, memory_order_relaxed);
+	for (i = 0; i < nslots && n < max; i++) {
+		if (i == slot || !holds_client(&sb->slot[i], ip, iplen, &t))
+			continue;
+		if (t < mine || (t == mine && i < slot))
+			n++;
+	}
+	return n >= max;
+}
+
+void
+sb_client_refused(struct scoreboard *sb, int slot)
+{
+	atomic_store_explicit(&sb->slot[slot].conn_start, SB_CONN_REFUSED,
+	    memory_order_relaxed);
+}

@@ -19,6 +19,14 @@
  * served if a keep-alive worker lets its idle connection go: the one idle
  * longest (sb_oldest_keepalive()) does, and a worker that takes the last
  * idle place wakes it at once (sb_oldest_keepalive_pid()).
+ *
+ * The busy hint.  Better than giving a kept connection way is not keeping
+ * it while clients wait: a worker that takes the last idle place says so
+ * (sb_note_none_idle()), one that becomes idle unsays it, and each request
+ * reads that one word (sb_maybe_none_idle()); only when it is set does a
+ * worker count the idle ones and poll the listeners, and close its
+ * connection after the response if clients wait (worker_pool_busy(),
+ * pool_busy in keepalive.h).
  */
 #ifndef SCOREBOARD_H
 #define SCOREBOARD_H
@@ -79,6 +87,19 @@ sb_now_ms(void)
 }
 
 /*
+ * The monotonic clock in nanoseconds: when connections began, which must
+ * come in the order they did even a moment apart.
+ */
+static inline uint64_t
+sb_now_ns(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/*
  * Publish that the worker in slot has entered state st (now) serving site
  * (0 for none).  Costs a clock read, and a byte store to the shared state
  * line when the state changes.
@@ -98,6 +119,34 @@ sb_set_state(struct scoreboard *sb, int slot, enum sb_state st,
 	atomic_store_explicit(&s->state, (int)st, memory_order_release);
 	atomic_store_explicit(&sb->states[slot], (unsigned char)st,
 	    memory_order_release);
+	/* A worker is idle again: the hint no longer holds.  Written only
+	 * when set, so that its line stays shared. */
+	if (st == SB_IDLE && atomic_load_explicit(&sb->none_idle,
+	    memory_order_relaxed)) {
+		atomic_thread_fence(memory_order_seq_cst);
+		atomic_store_explicit(&sb->none_idle, 0, memory_order_relaxed);
+	}
+}
+
+/*
+ * Whether the workers have said that none of them is idle; 0 means one
+ * was, last they said.  One load of a line each request reads anyway.
+ */
+static inline int
+sb_maybe_none_idle(const struct scoreboard *sb)
+{
+	return atomic_load_explicit(&sb->none_idle, memory_order_relaxed);
+}
+
+/* Say that no worker is idle (found by sb_none_idle()) after this one
+ * took its connection. */
+static inline void
+sb_note_none_idle(struct scoreboard *sb)
+{
+	if (atomic_load_explicit(&sb->none_idle, memory_order_relaxed))
+		return;
+	atomic_store_explicit(&sb->none_idle, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
 }
 
 /* The site slot serves now, 0 for none. */
@@ -172,7 +221,10 @@ sb_may_keep(const struct scoreboard *sb, int slot)
 	    atomic_load_explicit(&sb->keep_from, memory_order_relaxed);
 }
 
-/* The client of slot's connection now (inet_ntop text; "" for none). */
+/*
+ * The client of slot's connection now (inet_ntop text; "" for none), its
+ * connection begun now.
+ */
 static inline void
 sb_set_client(struct scoreboard *sb, int slot, const char *ip)
 {
@@ -183,6 +235,8 @@ sb_set_client(struct scoreboard *sb, int slot, const char *ip)
 		n = SB_ADDRLEN - 1;
 	atomic_fetch_add_explicit(&s->seq, 1, memory_order_relaxed);
 	atomic_thread_fence(memory_order_release);
+	atomic_store_explicit(&s->conn_start, n > 0 ? sb_now_ns() : 0,
+	    memory_order_relaxed);
 	memcpy(s->client, ip, n);
 	s->client[n] = '\0';
 	s->line[0] = '\0';
@@ -241,5 +295,16 @@ pid_t	sb_oldest_keepalive_pid(const struct scoreboard *, int slot);
  */
 int	sb_site_full(const struct scoreboard *, int slot, uint32_t site,
 	    uint32_t max);
+/*
+ * Whether client ip already holds max connections in workers other than
+ * slot, counting only those begun before slot's (to the nanosecond; ties
+ * go to the lower slot), so that of connections coming at once the first
+ * max are served whatever the order in which the workers look.  0 when
+ * max is 0 (no limit).  Scans the slots in use, and stops at max.
+ */
+int	sb_client_full(const struct scoreboard *, int slot, const char *ip,
+	    uint32_t max);
+/* Slot's connection was refused: it counts against no other. */
+void	sb_client_refused(struct scoreboard *, int slot);
 
 #endif /* SCOREBOARD_H */

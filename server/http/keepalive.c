@@ -16,7 +16,7 @@ ka_decide(const struct ka_input *in, enum ka_token *token)
 	enabled = in->allow || (in->legacy && in->minor >= 1);
 	keep = wants && enabled &&
 	    (in->max_requests == 0 || in->nrequests < in->max_requests) &&
-	    in->delimited && in->body_read && !in->stopping;
+	    in->delimited && in->body_read && !in->stopping && !in->pool_busy;
 
 	if (keep)
 		*token = in->minor >= 1 ? KA_TOKEN_NONE : KA_TOKEN_KEEPALIVE;

@@ -33,6 +33,8 @@ struct ka_input {
 					   (Content-Length, or no body) */
 	int		 body_read;	/* request body fully read or skipped */
 	int		 stopping;	/* worker is retiring or told to stop */
+	int		 pool_busy;	/* no worker is idle and clients wait
+					   to be accepted */
 };
 
 /*
@@ -47,8 +49,15 @@ struct ka_input {
  * over keep-alive in both).  It is kept if the client wants it and
  * keep-alives are on (AllowKeepAlives, or LegacyKeepAlives for HTTP/1.1
  * only, as IIS 4.0 did: KB Q195179), MaxKeepAliveRequests is 0 or above
- * nrequests, the response is delimited, the request body was read and the
- * worker is not stopping.
+ * nrequests, the response is delimited, the request body was read, the
+ * worker is not stopping and the pool is not busy.
+ *
+ * pool_busy: clients are queued for a worker and none is free.  A kept
+ * connection would hold its worker until the client's next request or
+ * until it is given way (and drained) in its turn; closed now, with the
+ * client told so in this response, it frees the worker for the queue at
+ * once.  The client wanted the connection kept, so it lingers (KA_LINGER):
+ * it may have sent more before it read the close.
  *
  * Token: kept HTTP/1.1 gets none (persistence is its default), kept
  * HTTP/1.0 gets keep-alive.  Closed HTTP/1.1, and closed HTTP/1.0 that

@@ -101,6 +101,7 @@ reply_end_head(struct reply *rp, const struct reply_ctx *ctx)
 	in.delimited = 1;	/* every reply has a Content-Length */
 	in.body_read = ctx->body_read;
 	in.stopping = ctx->close || ctx->stopping;
+	in.pool_busy = ctx->pool_busy;
 	rp->next = ka_decide(&in, &tok);
 	line = ka_token_line(tok);
 	resp_raw(&rp->r, line, strlen(line));

@@ -42,6 +42,7 @@ struct reply_ctx {
 	int		 body_read;	/* its body read or skipped */
 	int		 close;		/* close after it, whatever */
 	int		 stopping;	/* the worker retires or must stop */
+	int		 pool_busy;	/* clients wait and no worker is idle */
 };
 
 struct reply {

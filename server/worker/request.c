@@ -15,6 +15,7 @@
 #include "server/http/http_parse.h"
 #include "server/http/response.h"
 #include "server/http/uri.h"
+#include "server/limits.h"
 #include "server/worker/accesslog.h"
 #include "server/worker/conn.h"
 #include "server/worker/content.h"
@@ -26,6 +27,11 @@
 
 /* skip_body(): a 408 after which the connection closes at once. */
 #define SLOW_CLIENT	(-408)
+
+#define STR_(x)		#x
+#define STR(x)		STR_(x)
+/* The 503 of a client with too many connections. */
+#define RETRY_AFTER_LINE "Retry-After: " STR(WORKER_PER_CLIENT_RETRY) "\r\n"
 
 static uint64_t
 elapsed_ms(const struct timespec *t0)
@@ -76,6 +82,7 @@ ctx_fill(struct reply_ctx *ctx, const struct worker *w,
 	ctx->body_read = rq->body_read;
 	ctx->stopping = worker_conn_ending(w) ||
 	    sb_retiring(w->sb, w->slot, 1);
+	ctx->pool_busy = rq->pool_busy;
 }
 
 /* Send rp on c, note in rq what went out and what comes next, and count
@@ -167,15 +174,31 @@ skip_body(struct worker *w, struct conn *c, const struct hp_request *req,
  * the RFCs and IIS give them.
  */
 static void
-answer(struct worker *w, struct request *rq, struct reply *rp,
-    struct reply_ctx *ctx, int hrc, int rc)
+answer(struct worker *w, const struct conn *c, struct request *rq,
+    struct reply *rp, struct reply_ctx *ctx, int hrc, int rc)
 {
 	const struct hp_request *req = rq->req;
 	struct vhost	*vh = &w->vh;
 	const struct mb_value *custom = &vh->props.v[MB_P_HTTPCUSTOMHEADERS];
 	struct content_req cr;
 	struct resp_cond cond;
+	size_t		 n;
 
+	/*
+	 * MaxConnectionsPerClient of the site (the service's when it has
+	 * none), at a connection's first request: its client's connections
+	 * begun before it count.  Refused, it counts against none, and
+	 * closes.
+	 */
+	if (rq->nreq == 1 && sb_client_full(w->sb, w->slot, c->cip,
+	    rq->set.per_client)) {
+		sb_client_refused(w->sb, w->slot);
+		ctx->close = 1;
+		n = reply_error_page(rp, 503, "Your address has too many connections open; try again later.");
+		reply_mem(rp, ctx, 503, "text/html; charset=utf-8", rp->x->buf,
+		    n, RETRY_AFTER_LINE, sizeof(RETRY_AFTER_LINE) - 1, NULL);
+		return;
+	}
 	/* Too big to read, whatever the site (the service's limit when it
 	 * has none). */
 	if (!req->chunked && req->content_length > 0 &&
@@ -325,9 +348,10 @@ request_serve(struct worker *w, struct conn *c, struct request *rq,
 	 */
 	skip = !rq->body_read && !req->expect_continue && (req->chunked ||
 	    (uint64_t)req->content_length <= rq->set.body_limit);
+	rq->pool_busy = worker_pool_busy(w, c);
 	ctx_fill(&ctx, w, rq);
 	ctx.body_read = rq->body_read || skip;
-	answer(w, rq, &rp, &ctx, hrc, rc);
+	answer(w, c, rq, &rp, &ctx, hrc, rc);
 	mb_end(w->mb);
 	if (skip) {
 		/* Timed by the site's HeaderWaitTimeout. */

@@ -33,6 +33,8 @@ struct request {
 	long long	 sent;		/* bytes that went out */
 	size_t		 received;	/* head and body */
 	int		 body_read;
+	int		 pool_busy;	/* answered while clients waited and
+					   no worker was idle */
 	struct settings	 set;		/* the settings it was served by */
 	const char	*path;		/* cs-uri-stem (decoded), or NULL */
 	size_t		 plen;

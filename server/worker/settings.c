@@ -29,6 +29,7 @@ settings_defaults(struct settings *s)
 	s->body_limit = mb_schema[MB_P_MAXREQUESTENTITY].dflt;
 	s->logtype = mb_schema[MB_P_LOGTYPE].dflt;
 	s->logflags = mb_schema[MB_P_LOGEXTFILEFLAGS].dflt;
+	s->per_client = mb_schema[MB_P_MAXCONNECTIONSPERCLIENT].dflt;
 	set_logdir(s, dir, dir != NULL ? strlen(dir) : 0);
 }
 
@@ -43,6 +44,7 @@ settings_from_props(struct settings *s, const struct mb_props *p)
 	s->body_limit = p->v[MB_P_MAXREQUESTENTITY].dword;
 	s->logtype = p->v[MB_P_LOGTYPE].dword;
 	s->logflags = p->v[MB_P_LOGEXTFILEFLAGS].dword;
+	s->per_client = p->v[MB_P_MAXCONNECTIONSPERCLIENT].dword;
 	set_logdir(s, p->v[MB_P_LOGFILEDIRECTORY].str,
 	    p->v[MB_P_LOGFILEDIRECTORY].len);
 }

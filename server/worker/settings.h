@@ -24,6 +24,7 @@ struct settings {
 	uint32_t	 body_limit;	/* MaxRequestEntityAllowed */
 	uint32_t	 logtype;	/* LogType */
 	uint32_t	 logflags;	/* LogExtFileFlags */
+	uint32_t	 per_client;	/* MaxConnectionsPerClient; 0: none */
 	char		 logdir[PATH_MAX]; /* LogFileDirectory; "" for none */
 };
 

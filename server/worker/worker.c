@@ -113,6 +113,15 @@ clients_waiting(const struct worker *w)
 	return n > 0 && poll(p, n, 0) > 0;
 }
 
+int
+worker_pool_busy(struct worker *w, struct conn *c)
+{
+	if (!sb_maybe_none_idle(w->sb) || c->rend > c->rstart ||
+	    c->io->pending(c))
+		return 0;
+	return sb_none_idle(w->sb) && clients_waiting(w);
+}
+
 ssize_t
 worker_read(struct worker *w, struct conn *c, const struct timespec *t0,
     uint64_t deadline_ms)
@@ -319,6 +328,16 @@ serve_requests(struct worker *w, struct conn *c)
 		reopen_if_asked();
 		request_log(&rq, c);
 		sb_request_done(w->sb, w->slot);
+		/*
+		 * Closed while clients wait for a worker, its request read
+		 * whole: the client was told, so only what it sent before it
+		 * read that can come, and the queue wants this worker.  A
+		 * short drain, as when giving way.
+		 */
+		if (next == KA_LINGER && rq.pool_busy && rq.body_read) {
+			sb_set_state(w->sb, w->slot, SB_GIVEWAY, site);
+			return END_GIVE_WAY;
+		}
 		if (next != KA_KEEP)
 			return next == KA_LINGER || c->rend > c->rstart ?
 			    END_LINGER : END_CLOSE;
@@ -401,13 +420,18 @@ serve_connection(struct worker *w, int fd, const struct sockaddr_storage *peer,
 	sb_set_state(w->sb, w->slot, SB_READ, 0);
 	w->conn_li = (size_t)(li - w->listeners);
 	/*
-	 * Taking the last idle place of a full pool: wake the keep-alive
-	 * worker idle longest out of its blocking read (SIGUSR2), so that it
-	 * watches the listeners now rather than at its next one-second look.
+	 * Taking the last idle place: say so, for the responses that may
+	 * then close for a waiting client (worker_pool_busy()).  Of a full
+	 * pool: wake the keep-alive worker idle longest out of its blocking
+	 * read (SIGUSR2), so that it watches the listeners now rather than
+	 * at its next one-second look.
 	 */
-	if (sb_saturated(w->sb) &&
-	    (pid = sb_oldest_keepalive_pid(w->sb, w->slot)) > 0)
-		kill(pid, SIGUSR2);
+	if (sb_none_idle(w->sb)) {
+		sb_note_none_idle(w->sb);
+		if (sb_saturated(w->sb) &&
+		    (pid = sb_oldest_keepalive_pid(w->sb, w->slot)) > 0)
+			kill(pid, SIGUSR2);
+	}
 	conn_init(&c, fd, &conn_plain, w->rbuf, sizeof(w->rbuf), peer,
 	    li->wildcard ? "" : li->ip, li->port);
 	sb_set_client(w->sb, w->slot, c.cip);

@@ -77,6 +77,17 @@ ssize_t	worker_read(struct worker *w, struct conn *c, const struct timespec *t0,
 	    uint64_t deadline_ms);
 
 /*
+ * Whether the response about to be built for c should close it because
+ * clients wait to be accepted and no worker is idle (keepalive.h,
+ * pool_busy).  Never when bytes past the request head are already here:
+ * a request the client has sent is served rather than sent again.  While
+ * a worker is idle this costs one load of a shared word; only when the
+ * scoreboard hints that none is does it count them and poll(2) the
+ * listeners.
+ */
+int	worker_pool_busy(struct worker *w, struct conn *c);
+
+/*
  * Whether the worker should finish the request in hand and go: told to
  * (SIGQUIT, a new generation, the master stopping).
  */
