@@ -1,107 +1,398 @@
 #!/bin/sh
-# make bench: mbhttpd beside nginx on the same small static files, on
-# 127.0.0.1, interleaved runs, medians and ratios (PERFORMANCE.md's method).
-# Usage: bench/bench_http.sh BUILD_DIR [RUNS] [SECONDS]
-# Needs wrk and nginx (apt-get install wrk nginx); skips nginx if absent.
+# make bench: mbhttpd beside nginx and Apache (prefork MPM) on the same
+# static files on 127.0.0.1, access logs on for all, each server with a
+# configuration written here under a temporary folder.  The servers take
+# turns (A B C A B C ...) so that the machine's drift hits all alike; the
+# summary gives medians of requests/s, p50 and p99, and mbhttpd's ratios.
+#
+# Usage: bench/bench_http.sh BUILD_DIR
+#   BENCH_ROUNDS=N    rounds (3)          BENCH_SECONDS=N  per run (5)
+#   BENCH_QUICK=1     one round of a few cases
+#   MBHTTPD_BASELINE=DIR  also an older build (DIR/mbhttpd, DIR/mbctl),
+#                     for a before and after in the same run
+# Writes the summary as CSV under bench/results/.
 set -eu
 build=$(cd "$1" && pwd)
-runs=${2:-5}
-secs=${3:-5}
-command -v wrk >/dev/null || { echo "bench: wrk is not installed (apt-get install wrk)"; exit 1; }
+here=$(cd "$(dirname "$0")" && pwd)
+rounds=${BENCH_ROUNDS:-3}
+secs=${BENCH_SECONDS:-5}
+quick=${BENCH_QUICK:-0}
+[ "$quick" = 1 ] && rounds=${BENCH_ROUNDS:-1}
+base=${MBHTTPD_BASELINE:-}
+
+# What it needs: installed when root, named otherwise.
+need="nginx:nginx apache2:apache2 ab:apache2-utils wrk:wrk"
+missing=
+for n in $need; do
+	[ -x "/usr/sbin/${n%%:*}" ] || command -v "${n%%:*}" >/dev/null ||
+	    missing="$missing ${n#*:}"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" = 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y $missing
+	else
+		echo "bench: missing:$missing (apt-get install -y$missing)" >&2
+		exit 1
+	fi
+fi
+PATH=$PATH:/usr/sbin
+
 tmp=$(mktemp -d /tmp/mbbench.XXXXXX)
-mport=18931
-nport=18932
+chmod 755 "$tmp"
+pids=
 cleanup() {
-	[ -f "$tmp/mb.pid" ] && kill "$(cat "$tmp/mb.pid")" 2>/dev/null || true
-	[ -f "$tmp/nginx.pid" ] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
+	for f in "$tmp"/*.pid; do
+		[ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+	done
+	for p in $pids; do kill "$p" 2>/dev/null || true; done
 	sleep 1
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM
 
+# A free port on 127.0.0.1, below the kernel's ephemeral range.
+free_port() {
+	while :; do
+		port=$((port + 1))
+		ss -Htln "sport = :$port" | grep -q . || { echo $port; return; }
+	done
+}
+
+# The same files for all.
 mkdir -p "$tmp/www" "$tmp/logs"
-chmod 755 "$tmp"
-head -c 612 /dev/zero | tr '\0' 'a' > "$tmp/www/612.html"
-head -c 4096 /dev/zero | tr '\0' 'b' > "$tmp/www/4k.html"
-head -c 65536 /dev/zero | tr '\0' 'c' > "$tmp/www/64k.html"
+chmod 755 "$tmp/www"
+chmod 777 "$tmp/logs"
+head -c 612 /dev/zero | tr '\0' a > "$tmp/www/612.html"
+head -c 4096 /dev/zero | tr '\0' b > "$tmp/www/4k.html"
+head -c 65536 /dev/zero | tr '\0' c > "$tmp/www/64k.html"
+head -c 1048576 /dev/zero | tr '\0' d > "$tmp/www/1m.html"
+chmod 644 "$tmp/www"/*
 
-mbctl="$build/mbctl -m $tmp/metabase"
-$mbctl init >/dev/null
-$mbctl set W3SVC/LogType 0
-$mbctl set W3SVC/MinSpareWorkers 32
-$mbctl set W3SVC/MaxSpareWorkers 64
-$mbctl set W3SVC/MaxWorkers 128
-$mbctl site create --id 1 --name bench --binding "127.0.0.1:$mport:" --path "$tmp/www" >/dev/null
-printf 'metabase = "%s/metabase";\npid_file = "%s/mb.pid";\nerror_log = "%s/mb.err";\n' \
-    "$tmp" "$tmp" "$tmp" > "$tmp/mbhttpd.conf"
-"$build/mbhttpd" -f "$tmp/mbhttpd.conf"
+cores=$(nproc)
+user=www-data
 
-have_nginx=0
-if command -v nginx >/dev/null; then
-	cat > "$tmp/nginx.conf" <<NGX
-worker_processes 2;
+# wait_up NAME PORT LOG: the server answers within 10 s, or fail.
+wait_up() {
+	i=0
+	while ! curl -s -o /dev/null "http://127.0.0.1:$2/612.html"; do
+		i=$((i + 1))
+		if [ $i -gt 100 ]; then
+			echo "bench: $1 does not answer on port $2:" >&2
+			cat "$3" >&2 2>/dev/null || true
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
+# start_mbhttpd NAME BUILD: one mbhttpd with its own metabase.
+start_mbhttpd() {
+	name=$1 bd=$2 p=$(free_port)
+	mb="$bd/mbctl -m $tmp/$name.mb"
+	$mb init >/dev/null
+	$mb set W3SVC/LogFileDirectory "$tmp/logs/$name"
+	# As Apache's below: 64 idle at least, up to 300.
+	$mb set W3SVC/MinSpareWorkers 64
+	$mb set W3SVC/MaxSpareWorkers 300
+	$mb set W3SVC/MaxWorkers 300
+	$mb site create --id 1 --name bench --binding "127.0.0.1:$p:" \
+	    --path "$tmp/www" >/dev/null
+	printf 'metabase = "%s";\npid_file = "%s";\nerror_log = "%s";\nuser = "%s";\n' \
+	    "$tmp/$name.mb" "$tmp/$name.pid" "$tmp/$name.err" "$user" \
+	    > "$tmp/$name.conf"
+	[ "$(id -u)" = 0 ] || sed -i '/^user/d' "$tmp/$name.conf"
+	"$bd/mbhttpd" -f "$tmp/$name.conf"
+	eval "port_$name=$p"
+	wait_up "$name" "$p" "$tmp/$name.err"
+}
+
+start_nginx() {
+	p=$(free_port)
+	cat > "$tmp/nginx.conf" <<EOF
+worker_processes $cores;
 pid $tmp/nginx.pid;
 error_log $tmp/nginx.err;
+$( [ "$(id -u)" = 0 ] && echo "user $user;")
 events { worker_connections 4096; }
 http {
-	access_log off;
+	access_log $tmp/logs/nginx.log combined;
 	sendfile on;
 	tcp_nopush on;
+	keepalive_requests 100000000;
 	default_type text/html;
 	client_body_temp_path $tmp/nb;
 	proxy_temp_path $tmp/np;
 	fastcgi_temp_path $tmp/nf;
 	uwsgi_temp_path $tmp/nu;
 	scgi_temp_path $tmp/ns;
-	server { listen 127.0.0.1:$nport; root $tmp/www; }
+	server { listen 127.0.0.1:$p; root $tmp/www; }
 }
-NGX
-	nginx -c "$tmp/nginx.conf" && have_nginx=1
+EOF
+	nginx -c "$tmp/nginx.conf" -e "$tmp/nginx.err"
+	port_nginx=$p
+	wait_up nginx "$p" "$tmp/nginx.err"
+}
+
+start_apache() {
+	p=$(free_port)
+	m=/usr/lib/apache2/modules
+	cat > "$tmp/apache.conf" <<EOF
+ServerRoot $tmp
+ServerName 127.0.0.1
+Listen 127.0.0.1:$p
+PidFile $tmp/apache.pid
+ErrorLog $tmp/apache.err
+DefaultRuntimeDir $tmp
+Mutex file:$tmp default
+LoadModule mpm_prefork_module $m/mod_mpm_prefork.so
+LoadModule authz_core_module $m/mod_authz_core.so
+LoadModule mime_module $m/mod_mime.so
+$( [ "$(id -u)" = 0 ] && printf 'User %s\nGroup %s\n' $user $user)
+StartServers 64
+MinSpareServers 64
+MaxSpareServers 300
+ServerLimit 300
+MaxRequestWorkers 300
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+KeepAliveTimeout 120
+EnableSendfile On
+TypesConfig /etc/mime.types
+LogFormat "%h %l %u %t \"%r\" %>s %b" common
+CustomLog $tmp/logs/apache.log common
+DocumentRoot $tmp/www
+<Directory $tmp/www>
+	Require all granted
+</Directory>
+EOF
+	apache2 -f "$tmp/apache.conf" -k start
+	port_apache=$p
+	wait_up apache "$p" "$tmp/apache.err"
+}
+
+start_mbhttpd mbhttpd "$build"
+servers=mbhttpd
+if [ -n "$base" ]; then
+	start_mbhttpd baseline "$(cd "$base" && pwd)"
+	servers="$servers baseline"
 fi
+start_nginx
+start_apache
+servers="$servers nginx apache"
 sleep 2
 
-# wrk_rps URL [wrk args...]: requests per second of one run.
-wrk_rps() {
-	url=$1; shift
-	wrk -t2 -c32 -d"${secs}s" "$@" "$url" 2>/dev/null |
-	    awk '/^Requests\/sec/ { printf "%d\n", $2 }'
+# to_ms VALUE: wrk's 1.23us / 4.5ms / 1.2s as milliseconds.
+to_ms() {
+	echo "$1" | awk '/us$/ { printf "%.3f", $0 / 1000; next }
+	    /ms$/ { printf "%.3f", $0 + 0; next }
+	    /s$/ { printf "%.3f", $0 * 1000; next } { print "-" }'
 }
-# ab_rps URL [ab args...]: HTTP/1.0, as PERFORMANCE.md's ab runs.
-ab_rps() {
-	url=$1; shift
-	ab -q -n 20000 -c 32 "$@" "$url" 2>/dev/null |
-	    awk '/^Requests per second/ { printf "%d\n", $4 }'
-}
-median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-# compare LABEL TOOL PATH [ARGS...]: TOOL (wrk_rps or ab_rps) against
-# both servers, interleaved, $runs times; print the medians and the ratio.
-compare() {
-	label=$1; tool=$2; path=$3; shift 3
-	: > "$tmp/m"; : > "$tmp/n"
-	i=0
-	while [ $i -lt "$runs" ]; do
-		$tool "http://127.0.0.1:$mport/$path" "$@" >> "$tmp/m"
-		[ $have_nginx = 1 ] && $tool "http://127.0.0.1:$nport/$path" "$@" >> "$tmp/n"
-		i=$((i + 1))
+# run_wrk PORT CONNS PATH [ARGS]: "rps p50 p99 errors".
+run_wrk() {
+	p=$1 c=$2 path=$3; shift 3
+	t=2; [ "$c" -lt 2 ] && t=1
+	wrk --latency -t$t -c"$c" -d"${secs}s" "$@" \
+	    "http://127.0.0.1:$p/$path" > "$tmp/out" 2>&1 || true
+	rps=$(awk '/^Requests\/sec/ { printf "%d", $2 }' "$tmp/out")
+	p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$tmp/out")")
+	p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$tmp/out")")
+	err=$(awk '/Socket errors/ { gsub(",", ""); e += $4 + $6 + $8 + $10 }
+	    /Non-2xx/ { e += $5 } END { print e + 0 }' "$tmp/out")
+	echo "${rps:-0} $p50 $p99 $err"
+}
+
+# run_ab PORT PATH [ARGS]: "rps p50 p99 failed", HTTP/1.0.
+run_ab() {
+	p=$1 path=$2; shift 2
+	ab -q -n 20000 -c 32 "$@" "http://127.0.0.1:$p/$path" \
+	    > "$tmp/out" 2>&1 || true
+	awk '/^Requests per second/ { r = int($4) }
+	    /^Failed requests/ { f = $3 }
+	    $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
+	    /^Non-2xx/ { f += $3 }
+	    END { printf "%d %s %s %d\n", r, p50 == "" ? "-" : p50,
+	        p99 == "" ? "-" : p99, f }' "$tmp/out"
+}
+
+# The cases: "label|tool|conns|path|args".
+if [ "$quick" = 1 ]; then
+	cases="612B ka c32|wrk|32|612.html|
+612B close c32|wrk|32|612.html|-H Connection:close
+64K ka c32|wrk|32|64k.html|
+ab 612B -k|ab|32|612.html|-k"
+else
+	cases=
+	for c in 32 256; do
+		for f in 612B:612.html 4K:4k.html 64K:64k.html 1M:1m.html; do
+			cases="$cases
+${f%%:*} ka c$c|wrk|$c|${f#*:}|
+${f%%:*} close c$c|wrk|$c|${f#*:}|-H Connection:close"
+		done
 	done
-	m=$(median < "$tmp/m")
-	n=-
-	r=-
-	if [ $have_nginx = 1 ]; then
-		n=$(median < "$tmp/n")
-		r=$(awk -v a="$m" -v b="$n" 'BEGIN { if (b > 0) printf "%.2f", a / b }')
-	fi
-	printf '%-22s %12s %12s %8s\n' "$label" "$m" "$n" "$r"
+	cases="$cases
+ab 612B|ab|32|612.html|
+ab 612B -k|ab|32|612.html|-k"
+fi
+
+# Warm up: each pool grows to what 256 connections need, as it would
+# on a busy host, before anything counts.
+if [ "$quick" != 1 ]; then
+	for s in $servers; do
+		eval "p=\$port_$s"
+		run_wrk "$p" 256 612.html > /dev/null
+	done
+fi
+
+res="$tmp/results"
+: > "$res"
+r=1
+while [ $r -le "$rounds" ]; do
+	echo "bench: round $r of $rounds" >&2
+	echo "$cases" | while IFS='|' read -r label tool conns path args; do
+		[ -n "$label" ] || continue
+		for s in $servers; do
+			eval "p=\$port_$s"
+			if [ "$tool" = wrk ]; then
+				set -- $args
+				out=$(run_wrk "$p" "$conns" "$path" "$@")
+			else
+				out=$(run_ab "$p" "$path" $args)
+			fi
+			echo "$label|$s|$out" >> "$res"
+		done
+	done
+	r=$((r + 1))
+done
+
+# mbhttpd alone: 10,000 sites beside the one served, and one site while
+# mbctl set changes a setting ten times a second; each against the
+# plain run, interleaved.
+extra="$tmp/extra"
+: > "$extra"
+if [ "$quick" != 1 ]; then
+	mb="$build/mbctl -m $tmp/mbhttpd.mb"
+	{
+		echo 'root = "/LM/W3SVC";'
+		echo 'keys = ('
+		i=1001 sep=
+		while [ $i -le 11000 ]; do
+			printf '%s{ key = "/LM/W3SVC/%d"; properties = { ServerComment = "s%d"; ServerBindings = [ "127.0.0.1:%d:s%d.test" ]; ServerState = 2; }; },\n' \
+			    "$sep" $i $i "$port_mbhttpd" $i
+			printf '{ key = "/LM/W3SVC/%d/ROOT"; properties = { Path = "%s"; }; }\n' \
+			    $i "$tmp/www"
+			sep=,
+			i=$((i + 1))
+		done
+		echo ');'
+	} > "$tmp/sites.conf"
+	r=1
+	while [ $r -le "$rounds" ]; do
+		echo "plain|mbhttpd|$(run_wrk "$port_mbhttpd" 32 612.html)" >> "$extra"
+		(
+			while :; do
+				$mb set W3SVC/1/ROOT/HttpCustomHeaders "X-B: $(date +%N)"
+				sleep 0.1
+			done
+		) &
+		setter=$!
+		pids="$pids $setter"
+		echo "mbctl set 10/s|mbhttpd|$(run_wrk "$port_mbhttpd" 32 612.html)" >> "$extra"
+		kill $setter
+		wait $setter 2>/dev/null || true
+		$mb delete W3SVC/1/ROOT/HttpCustomHeaders
+		if [ $r = 1 ]; then
+			$mb import "$tmp/sites.conf" >/dev/null
+			sleep 1
+		fi
+		echo "10,000 sites|mbhttpd|$(run_wrk "$port_mbhttpd" 32 612.html)" >> "$extra"
+		r=$((r + 1))
+	done
+fi
+
+# Private memory (Private_Clean + Private_Dirty) of a server's
+# processes: "total_kib processes".
+private_kib() {
+	pid=$(cat "$tmp/$1.pid")
+	all="$pid $(pgrep -P "$pid" | tr '\n' ' ')"
+	t=0 n=0
+	for p in $all; do
+		k=$(awk '/^Private_(Clean|Dirty)/ { s += $2 } END { print s + 0 }' \
+		    "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+		t=$((t + k)) n=$((n + 1))
+	done
+	echo "$t $n"
 }
 
-printf '%-22s %12s %12s %8s\n' case mbhttpd nginx ratio
-for f in 612.html 4k.html; do
-	compare "$f keep-alive" wrk_rps "$f"
-	compare "$f close" wrk_rps "$f" -H "Connection: close"
+median() { sort -n | awk '{ a[NR] = $1 } END { print NR ? a[int((NR + 1) / 2)] : "-" }'; }
+# col N: the Nth field of "label|server|rps p50 p99 err" rows on stdin.
+col() { awk -F'|' -v n="$1" '{ split($3, f, " "); print f[n] }'; }
+# rows LABEL SERVER FILE: the rows of that case and server.
+rows() { awk -F'|' -v l="$1" -v s="$2" '$1 == l && $2 == s' "$3"; }
+
+mkdir -p "$here/results"
+csv="$here/results/bench-$(date +%Y%m%d-%H%M%S).csv"
+echo "case,server,rps,p50_ms,p99_ms,errors,note" > "$csv"
+
+printf '\n%-16s' case
+for s in $servers; do printf ' %22s' "$s rps (p50/p99 ms)"; done
+printf '  %s\n' "mbhttpd/nginx  mbhttpd/apache  p99 vs nginx"
+echo "$cases" | while IFS='|' read -r label tool conns path args; do
+	[ -n "$label" ] || continue
+	printf '%-16s' "$label"
+	for s in $servers; do
+		rows "$label" "$s" "$res" > "$tmp/sel"
+		rps=$(col 1 < "$tmp/sel" | median)
+		p50=$(col 2 < "$tmp/sel" | median)
+		p99=$(col 3 < "$tmp/sel" | median)
+		err=$(col 4 < "$tmp/sel" | awk '{ e += $1 } END { print e + 0 }')
+		eval "rps_$s=$rps p99_$s=$p99"
+		flag=; [ "$err" != 0 ] && flag="!"
+		printf ' %22s' "$rps$flag ($p50/$p99)"
+		echo "$label,$s,$rps,$p50,$p99,$err" >> "$csv"
+	done
+	# Ratios, and how far from the targets (1.0x nginx, 2x Apache,
+	# p99 no worse than nginx's).
+	awk -v m="$rps_mbhttpd" -v n="$rps_nginx" -v a="$rps_apache" \
+	    -v mp="$p99_mbhttpd" -v np="$p99_nginx" 'BEGIN {
+		rn = n > 0 ? m / n : 0; ra = a > 0 ? m / a : 0
+		sn = rn < 1 ? sprintf("(%+d%%)", (rn - 1) * 100) : ""
+		sa = ra < 2 ? sprintf("(%+d%%)", (ra / 2 - 1) * 100) : ""
+		sp = "ok"
+		if (mp != "-" && np != "-" && mp + 0 > np + 0) sp = sprintf("p99 %.1f > %.1f ms", mp, np)
+		printf "  %5.2fx%-8s %5.2fx%-9s %s\n", rn, sn, ra, sa, sp }'
 done
-compare "64k.html close" wrk_rps 64k.html -H "Connection: close"
-if command -v ab >/dev/null; then
-	compare "ab 612.html" ab_rps 612.html
-	compare "ab 612.html -k" ab_rps 612.html -k
+if [ -n "$base" ]; then
+	echo
+	echo "mbhttpd / baseline (before and after, same run):"
+	echo "$cases" | while IFS='|' read -r label tool conns path args; do
+		[ -n "$label" ] || continue
+		m=$(rows "$label" mbhttpd "$res" | col 1 | median)
+		b=$(rows "$label" baseline "$res" | col 1 | median)
+		awk -v l="$label" -v m="$m" -v b="$b" 'BEGIN {
+		    printf "  %-16s %8d %8d  %5.2fx\n", l, m, b, (b > 0 ? m / b : 0) }'
+	done
 fi
+if [ -s "$extra" ]; then
+	echo
+	echo "mbhttpd alone, 612B ka c32 (target: each under 3% below plain):"
+	plain=$(rows plain mbhttpd "$extra" | col 1 | median)
+	for l in plain "mbctl set 10/s" "10,000 sites"; do
+		v=$(rows "$l" mbhttpd "$extra" | col 1 | median)
+		awk -v l="$l" -v v="$v" -v p="$plain" 'BEGIN {
+		    printf "  %-16s %8d  %+.1f%%\n", l, v, (p > 0 ? (v / p - 1) * 100 : 0) }'
+		echo "$l,mbhttpd,$v,,,," >> "$csv"
+	done
+fi
+echo
+echo "private memory (KiB), all processes / per process:"
+for s in $servers; do
+	set -- $(private_kib "$s")
+	printf '  %-10s %8s KiB in %3s processes, %6s KiB each\n' "$s" "$1" "$2" \
+	    "$(( $2 > 0 ? $1 / $2 : 0 ))"
+	echo "memory,$s,$1,,,,$2 processes" >> "$csv"
+done
+echo
+echo "('!' marks a case with failed requests; CSV: $csv)"
