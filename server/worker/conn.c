@@ -54,8 +54,8 @@ const struct conn_io conn_plain = {
 	plain_recv, plain_send, plain_sendfile, plain_pending, plain_shutdown
 };
 
-static uint64_t
-elapsed_ms(const struct timespec *t0)
+uint64_t
+conn_elapsed_ms(const struct timespec *t0)
 {
 	struct timespec	 t;
 
@@ -133,7 +133,7 @@ conn_read(struct conn *c, const struct timespec *t0, uint64_t deadline_ms)
 			return take(c, n);
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			return -1;
-		if ((el = elapsed_ms(t0)) >= deadline_ms) {
+		if ((el = conn_elapsed_ms(t0)) >= deadline_ms) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
@@ -261,7 +261,7 @@ conn_linger(struct conn *c, uint64_t ms)
 	if (c->broken || c->io->shutdown(c) == -1)
 		goto close_fd;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while ((el = elapsed_ms(&t0)) < ms) {
+	while ((el = conn_elapsed_ms(&t0)) < ms) {
 		p.fd = c->fd;
 		p.events = POLLIN;
 		n = poll(&p, 1, (int)(ms - el));

@@ -72,6 +72,8 @@ void	conn_init(struct conn *c, int fd, const struct conn_io *io,
 
 /* Make room at the end of rbuf, keeping the unparsed bytes above floor. */
 void	conn_compact(struct conn *c);
+/* Milliseconds since t0 (CLOCK_MONOTONIC): what deadlines count from. */
+uint64_t	conn_elapsed_ms(const struct timespec *t0);
 /*
  * Read more bytes of a request whose first bytes have come (or the first
  * of a new connection): wait until deadline_ms after t0.  Returns the

@@ -33,16 +33,6 @@
 /* The 503 of a client with too many connections. */
 #define RETRY_AFTER_LINE "Retry-After: " STR(WORKER_PER_CLIENT_RETRY) "\r\n"
 
-static uint64_t
-elapsed_ms(const struct timespec *t0)
-{
-	struct timespec	 t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000 +
-	    (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000000);
-}
-
 void
 request_init(struct request *rq, const struct worker *w, unsigned nreq,
     const struct timespec *start)
@@ -470,6 +460,6 @@ request_log(const struct request *rq, const struct conn *c)
 	e.status = (unsigned)rq->status;
 	e.bytes_sent = (uint64_t)rq->sent;
 	e.bytes_recv = rq->received;
-	e.time_taken = elapsed_ms(&rq->start);
+	e.time_taken = conn_elapsed_ms(&rq->start);
 	accesslog_write(&e);
 }

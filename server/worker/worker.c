@@ -60,16 +60,6 @@ enum end {
 	END_GIVE_WAY		/* let it go for a waiting client */
 };
 
-static uint64_t
-elapsed_ms(const struct timespec *t0)
-{
-	struct timespec	 t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)(t.tv_sec - t0->tv_sec) * 1000 +
-	    (uint64_t)((t.tv_nsec - t0->tv_nsec) / 1000000);
-}
-
 int
 worker_stopping(const struct worker *w)
 {
@@ -130,7 +120,7 @@ worker_read(struct worker *w, struct conn *c, const struct timespec *t0,
 	ssize_t		 n;
 
 	for (;;) {
-		slice = elapsed_ms(t0) + WORKER_SLOW_CLIENT_MS;
+		slice = conn_elapsed_ms(t0) + WORKER_SLOW_CLIENT_MS;
 		if (slice > deadline_ms)
 			slice = deadline_ms;
 		n = conn_read(c, t0, slice);
@@ -192,7 +182,7 @@ wait_next(struct worker *w, struct conn *c, uint32_t site, uint64_t idle_ms)
 		 * connection closes lingering, as the client may be sending
 		 * one just now.
 		 */
-		el = elapsed_ms(&t0);
+		el = conn_elapsed_ms(&t0);
 		if (worker_conn_ending(w) || el >= idle_ms)
 			return conn_read_now(c) > 0 ? 1 : 0;
 		if (!sb_saturated(w->sb)) {
