@@ -56,7 +56,8 @@ static int	import_int(struct import *, const char *,
 		    uint32_t *);
 static int	replace_clear(struct import *);
 static int	outside_root(const struct import *, const char *);
-static int	unbind_keys(struct import *, const config_setting_t *);
+static int	unbind_keys(struct import *, const config_setting_t *,
+		    const struct mb_prop *);
 static int	import_value(struct import *, const char *,
 		    const struct mb_prop *, const config_setting_t *,
 		    struct mb_value *, char **);
@@ -411,15 +412,16 @@ outside_root(const struct import *imp, const char *key)
 /*
  * Moving a binding from one site to another, or swapping two, would
  * conflict with the old owner until the file reaches it.  So first empty
- * ServerBindings at every existing key that the file gives ServerBindings
- * (which drops its entries from the bindings index): a conflict is then
- * one in the final state.  In the import's transaction, like the rest.
- * Keys the file gets wrong are left for import_key() to report.
+ * ServerBindings (and SecureBindings) at every existing key that the
+ * file gives that property (which drops its entries from the bindings
+ * index): a conflict is then one in the final state.  In the import's
+ * transaction, like the rest.  Keys the file gets wrong are left for
+ * import_key() to report.
  */
 static int
-unbind_keys(struct import *imp, const config_setting_t *keys)
+unbind_keys(struct import *imp, const config_setting_t *keys,
+    const struct mb_prop *sbp)
 {
-	const struct mb_prop	*sbp = &mb_schema[MB_P_SERVERBINDINGS];
 	const config_setting_t	*k, *ks, *props, *s, *sb;
 	struct mb_value		 v;
 	const char		*detail;
@@ -641,7 +643,9 @@ import_all(struct import *imp, const config_setting_t *top, int replace)
 		return imp_err(imp, rs, "cannot empty '%s': %s", imp->root,
 		    name[0] != '\0' ? name : mb_strerror(rc));
 	}
-	if (unbind_keys(imp, keys) != CTL_OK)
+	if (unbind_keys(imp, keys, &mb_schema[MB_P_SERVERBINDINGS]) !=
+	    CTL_OK || unbind_keys(imp, keys,
+	    &mb_schema[MB_P_SECUREBINDINGS]) != CTL_OK)
 		return CTL_FAIL;
 	for (i = 0; (s = config_setting_get_elem(keys, i)) != NULL; i++)
 		if (import_key(imp, s) != CTL_OK)

@@ -128,6 +128,8 @@ cmd_set(struct ctl *ctl, int argc, char **argv)
 		return CTL_USAGE;
 	if (ctl_split(argv[1], key, &p) == -1)
 		return CTL_FAIL;
+	if (argc == 3 && ctl_cert_check(ctl, key, p, argv[2], NULL) == -1)
+		return CTL_FAIL;
 	rc = mb_prop_set_text(ctl->mb, key, p, argc - 2, argv + 2);
 	if (rc != 0)
 		return ctl_mberr(ctl, rc, "cannot set %s at '%s'", p->name,

@@ -66,20 +66,24 @@ check_root(const char *path)
 
 /*
  * site create --name NAME --binding B [--binding B ...] --path DIR
- * [--id N] [--force]; each option with a value also as --opt=value.
+ * [--secure-binding B ...] [--cert FILE --key FILE] [--id N] [--force];
+ * each option with a value also as --opt=value.  One transaction.
  */
 static int
 site_create(struct ctl *ctl, int argc, char **argv)
 {
 	struct mb_binding	 b;
-	struct mb_value		 bv;
+	struct mb_value		 bv, sv, fv;
 	const char		*name = NULL, *path = NULL, *idarg = NULL;
+	const char		*cert = NULL, *key = NULL;
+	char			 site[40];
 	const char		*opt, *val, *eq, *s;
 	size_t			 optlen;
 	uint32_t		 id = 0;
 	int			 i, rc, force = 0, status = CTL_FAIL;
 
 	memset(&bv, 0, sizeof(bv));
+	memset(&sv, 0, sizeof(sv));
 	for (i = 1; i < argc; i++) {
 		opt = argv[i];
 		if (strcmp(opt, "--force") == 0) {
@@ -109,8 +113,14 @@ site_create(struct ctl *ctl, int argc, char **argv)
 			path = val;
 		else if (optlen == 4 && strncmp(opt, "--id", 4) == 0)
 			idarg = val;
-		else if (optlen == 9 && strncmp(opt, "--binding", 9) == 0) {
-			if (mb_multisz_add(&bv, val) != 0) {
+		else if (optlen == 6 && strncmp(opt, "--cert", 6) == 0)
+			cert = val;
+		else if (optlen == 5 && strncmp(opt, "--key", 5) == 0)
+			key = val;
+		else if ((optlen == 9 && strncmp(opt, "--binding", 9) == 0) ||
+		    (optlen == 16 && strncmp(opt, "--secure-binding", 16) ==
+		    0)) {
+			if (mb_multisz_add(optlen == 9 ? &bv : &sv, val) != 0) {
 				ctl_errx("out of memory");
 				goto free_bindings;
 			}
@@ -120,18 +130,53 @@ site_create(struct ctl *ctl, int argc, char **argv)
 			goto free_bindings;
 		}
 	}
-	if (name == NULL || path == NULL || bv.len == 0) {
-		ctl_errx("site create needs --name, --binding and --path");
+	if (name == NULL || path == NULL || (bv.len == 0 && sv.len == 0)) {
+		ctl_errx("site create needs --name, --binding (or "
+		    "--secure-binding) and --path");
 		status = CTL_USAGE;
 		goto free_bindings;
 	}
+	if ((cert == NULL) != (key == NULL)) {
+		ctl_errx("site create needs --cert and --key together");
+		status = CTL_USAGE;
+		goto free_bindings;
+	}
+	if (cert != NULL && (ctl_cert_check(ctl, SERVICE, &mb_schema[
+	    MB_P_SSLCERTFILE], cert, key) == -1 || ctl_cert_check(ctl,
+	    SERVICE, &mb_schema[MB_P_SSLKEYFILE], key, cert) == -1))
+		goto free_bindings;
 	if (idarg != NULL && ctl_parse_id(idarg, &id) == -1)
 		goto free_bindings;
 	/* A typo in the path would serve 404s: say so, unless told. */
 	if (!force && check_root(path) == -1)
 		goto free_bindings;
 
-	if ((rc = mb_site_create(ctl->mb, &id, name, &bv, path)) != 0) {
+	if ((rc = mb_write_begin(ctl->mb)) != 0) {
+		ctl_mberr(ctl, rc, "cannot create site '%s'", name);
+		goto free_bindings;
+	}
+	rc = mb_site_create(ctl->mb, &id, name, &bv, path);
+	snprintf(site, sizeof(site), SERVICE "/%u", (unsigned)id);
+	if (rc == 0 && sv.len > 0)
+		rc = mb_prop_set(ctl->mb, site,
+		    &mb_schema[MB_P_SECUREBINDINGS], &sv);
+	if (rc == 0 && cert != NULL) {
+		memset(&fv, 0, sizeof(fv));
+		fv.str = cert;
+		fv.len = strlen(cert);
+		rc = mb_prop_set(ctl->mb, site, &mb_schema[MB_P_SSLCERTFILE],
+		    &fv);
+		fv.str = key;
+		fv.len = strlen(key);
+		if (rc == 0)
+			rc = mb_prop_set(ctl->mb, site,
+			    &mb_schema[MB_P_SSLKEYFILE], &fv);
+	}
+	if (rc == 0)
+		rc = mb_write_commit(ctl->mb);
+	else
+		mb_write_abort(ctl->mb);
+	if (rc != 0) {
 		if (rc == MB_BADVALUE && mb_errdetail(ctl->mb)[0] == '\0') {
 			MB_MULTISZ_FOREACH(s, &bv) {
 				if (mb_binding_parse(s, &b) != 0) {
@@ -153,6 +198,7 @@ site_create(struct ctl *ctl, int argc, char **argv)
 
  free_bindings:
 	free((char *)bv.str);
+	free((char *)sv.str);
 	return status;
 }
 
@@ -162,8 +208,25 @@ struct listing {
 	const struct scoreboard	*sb;	/* NULL: no server running */
 };
 
+/* The strings of v joined by commas, or "-". */
+static void
+print_list(const struct mb_value *v)
+{
+	const char	*s, *sep = "";
+
+	if (v->len == 0) {
+		printf("-");
+		return;
+	}
+	MB_MULTISZ_FOREACH(s, v) {
+		printf("%s%s", sep, s);
+		sep = ",";
+	}
+}
+
 /*
- * One row of site list: id, name, state, bindings, path; tab separated.
+ * One row of site list: id, name, state, bindings, path, secure bindings,
+ * the certificate's expiry; tab separated.
  * A started site the running server cannot serve on one of its bindings
  * says so in its state, with the reason.
  */
@@ -173,8 +236,8 @@ list_one(void *arg, uint32_t id)
 	struct listing	*l = arg;
 	struct ctl	*ctl = l->ctl;
 	struct mb_value	 v;
-	const char	*s, *sep = "";
-	char		 key[MB_MAXPATH + 1], why[SB_BINDLEN + 128];
+	char		 key[MB_MAXPATH + 1], root[MB_MAXPATH + 1];
+	char		 why[SB_BINDLEN + 1280];
 
 	snprintf(key, sizeof(key), SERVICE "/%u", (unsigned)id);
 	printf("%u", (unsigned)id);
@@ -200,19 +263,26 @@ list_one(void *arg, uint32_t id)
 
 	printf("\t");
 	if (mb_prop_effective(ctl->mb, key, &mb_schema[MB_P_SERVERBINDINGS],
-	    &v) == 0 && v.len > 0) {
-		MB_MULTISZ_FOREACH(s, &v) {
-			printf("%s%s", sep, s);
-			sep = ",";
-		}
-	} else
-		printf("-");
+	    &v) != 0)
+		v.len = 0;
+	print_list(&v);
 
-	snprintf(key, sizeof(key), SERVICE "/%u/ROOT", (unsigned)id);
-	if (mb_prop_get(ctl->mb, key, &mb_schema[MB_P_PATH], &v) == 0 &&
+	snprintf(root, sizeof(root), SERVICE "/%u/ROOT", (unsigned)id);
+	if (mb_prop_get(ctl->mb, root, &mb_schema[MB_P_PATH], &v) == 0 &&
 	    v.str != NULL && v.str[0] != '\0')
-		printf("\t%s\n", v.str);
+		printf("\t%s", v.str);
 	else
+		printf("\t-");
+
+	printf("\t");
+	if (mb_prop_effective(ctl->mb, key, &mb_schema[MB_P_SECUREBINDINGS],
+	    &v) != 0)
+		v.len = 0;
+	print_list(&v);
+	if (v.len > 0) {
+		ctl_cert_expiry(ctl, key, why, sizeof(why));
+		printf("\t%s\n", why);
+	} else
 		printf("\t-\n");
 	return 0;
 }

@@ -135,4 +135,20 @@ int	ctl_metabase_dir(const char *opt, char **dirp);
 int	ctl_check_value(const struct mb_prop *p, const char *s, char *err,
 	    size_t errlen);
 
+/*
+ * Before SSLCertificateFile or SSLCertificateKeyFile is set to path at
+ * key (any other property passes): the file must read as the server
+ * reads it, and a key must be that of the certificate in effect there
+ * (pair, when not NULL, is the other file of the pair, set with it).  A
+ * certificate that has expired, that does not name a host of the site's
+ * SecureBindings, or that the key in effect does not match is set with a
+ * warning, as certificates are installed before DNS moves.  0, or -1
+ * after printing the error.
+ */
+int	ctl_cert_check(struct ctl *, const char *key, const struct mb_prop *p,
+	    const char *path, const char *pair);
+/* For site list: "expires 2027-03-01", "expired ...", the reason it does
+ * not read, or "-" with no certificate in effect at key. */
+void	ctl_cert_expiry(struct ctl *, const char *key, char *buf, size_t len);
+
 #endif /* MBCTL_H */

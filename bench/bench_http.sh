@@ -10,6 +10,9 @@
 #   BENCH_QUICK=1     one round of a few cases
 #   MBHTTPD_BASELINE=DIR  also an older build (DIR/mbhttpd, DIR/mbctl),
 #                     for a before and after in the same run
+# HTTPS cases (mbhttpd and nginx, one self-signed certificate made here):
+# wrk keep-alive over TLS, and openssl s_time's new connection per
+# request, with full handshakes (-new) and resumed ones (-reuse).
 # Writes the summary as CSV under bench/results/.
 set -eu
 build=$(cd "$1" && pwd)
@@ -21,7 +24,7 @@ quick=${BENCH_QUICK:-0}
 base=${MBHTTPD_BASELINE:-}
 
 # What it needs: installed when root, named otherwise.
-need="nginx:nginx apache2:apache2 ab:apache2-utils wrk:wrk"
+need="nginx:nginx apache2:apache2 ab:apache2-utils wrk:wrk openssl:openssl"
 missing=
 for n in $need; do
 	[ -x "/usr/sbin/${n%%:*}" ] || command -v "${n%%:*}" >/dev/null ||
@@ -72,6 +75,12 @@ chmod 644 "$tmp/www"/*
 cores=$(nproc)
 user=www-data
 
+# One certificate for the HTTPS cases, readable by root only, as keys are.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout "$tmp/key.pem" -out "$tmp/cert.pem" -days 2 \
+    -subj /CN=bench.test >/dev/null 2>&1
+chmod 600 "$tmp/key.pem"
+
 # wait_up NAME PORT LOG: the server answers within 10 s, or fail.
 wait_up() {
 	i=0
@@ -98,6 +107,14 @@ start_mbhttpd() {
 	$mb set W3SVC/MaxWorkers 300
 	$mb site create --id 1 --name bench --binding "127.0.0.1:$p:" \
 	    --path "$tmp/www" >/dev/null
+	# HTTPS for the build measured, not for a baseline without it.
+	if [ "$name" = mbhttpd ]; then
+		tp=$(free_port)
+		$mb set W3SVC/1/SecureBindings "127.0.0.1:$tp:"
+		$mb set W3SVC/1/SSLCertificateFile "$tmp/cert.pem" 2>/dev/null
+		$mb set W3SVC/1/SSLCertificateKeyFile "$tmp/key.pem"
+		eval "tport_$name=$tp"
+	fi
 	printf 'metabase = "%s";\npid_file = "%s";\nerror_log = "%s";\nuser = "%s";\n' \
 	    "$tmp/$name.mb" "$tmp/$name.pid" "$tmp/$name.err" "$user" \
 	    > "$tmp/$name.conf"
@@ -108,7 +125,7 @@ start_mbhttpd() {
 }
 
 start_nginx() {
-	p=$(free_port)
+	p=$(free_port) tport_nginx=$(free_port)
 	cat > "$tmp/nginx.conf" <<EOF
 worker_processes $cores;
 pid $tmp/nginx.pid;
@@ -127,6 +144,14 @@ http {
 	uwsgi_temp_path $tmp/nu;
 	scgi_temp_path $tmp/ns;
 	server { listen 127.0.0.1:$p; root $tmp/www; }
+	server {
+		listen 127.0.0.1:$tport_nginx ssl;
+		root $tmp/www;
+		ssl_certificate $tmp/cert.pem;
+		ssl_certificate_key $tmp/key.pem;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_session_tickets on;
+	}
 }
 EOF
 	nginx -c "$tmp/nginx.conf" -e "$tmp/nginx.err"
@@ -195,7 +220,7 @@ run_wrk() {
 	p=$1 c=$2 path=$3; shift 3
 	t=2; [ "$c" -lt 2 ] && t=1
 	wrk --latency -t$t -c"$c" -d"${secs}s" "$@" \
-	    "http://127.0.0.1:$p/$path" > "$tmp/out" 2>&1 || true
+	    "${scheme:-http}://127.0.0.1:$p/$path" > "$tmp/out" 2>&1 || true
 	rps=$(awk '/^Requests\/sec/ { printf "%d", $2 }' "$tmp/out")
 	p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$tmp/out")")
 	p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$tmp/out")")
@@ -217,12 +242,25 @@ run_ab() {
 	        p99 == "" ? "-" : p99, f }' "$tmp/out"
 }
 
-# The cases: "label|tool|conns|path|args".
+# run_stime PORT PATH -new|-reuse: "rps - - 0", a connection (and TLS
+# handshake) per request, one client.
+run_stime() {
+	openssl s_time -connect "127.0.0.1:$1" -www "/$2" "$3" -time "$secs" \
+	    > "$tmp/out" 2>&1 || true
+	awk '/connections in [0-9.]+ real seconds/ {
+	    r = $1 / $4 } END { printf "%d - - 0\n", r }' "$tmp/out"
+}
+
+# The cases: "label|tool|conns|path|args"; tools wrks and stime are
+# HTTPS, for the servers that have it.
 if [ "$quick" = 1 ]; then
 	cases="612B ka c32|wrk|32|612.html|
 612B close c32|wrk|32|612.html|-H Connection:close
 64K ka c32|wrk|32|64k.html|
-ab 612B -k|ab|32|612.html|-k"
+ab 612B -k|ab|32|612.html|-k
+TLS 612B ka c32|wrks|32|612.html|
+TLS new full|stime|1|612.html|-new
+TLS new resumed|stime|1|612.html|-reuse"
 else
 	cases=
 	for c in 32 256; do
@@ -234,7 +272,12 @@ ${f%%:*} close c$c|wrk|$c|${f#*:}|-H Connection:close"
 	done
 	cases="$cases
 ab 612B|ab|32|612.html|
-ab 612B -k|ab|32|612.html|-k"
+ab 612B -k|ab|32|612.html|-k
+TLS 612B ka c32|wrks|32|612.html|
+TLS 64K ka c32|wrks|32|64k.html|
+TLS 612B close c32|wrks|32|612.html|-H Connection:close
+TLS new full|stime|1|612.html|-new
+TLS new resumed|stime|1|612.html|-reuse"
 fi
 
 # Warm up: each pool grows to what 256 connections need, as it would
@@ -255,12 +298,24 @@ while [ $r -le "$rounds" ]; do
 		[ -n "$label" ] || continue
 		for s in $servers; do
 			eval "p=\$port_$s"
-			if [ "$tool" = wrk ]; then
+			case $tool in
+			wrks|stime)
+				eval "p=\${tport_$s:-}"
+				[ -n "$p" ] || continue ;;
+			esac
+			case $tool in
+			wrk)
 				set -- $args
-				out=$(run_wrk "$p" "$conns" "$path" "$@")
-			else
-				out=$(run_ab "$p" "$path" $args)
-			fi
+				out=$(run_wrk "$p" "$conns" "$path" "$@") ;;
+			wrks)
+				set -- $args
+				out=$(scheme=https run_wrk "$p" "$conns" "$path" \
+				    "$@") ;;
+			stime)
+				out=$(run_stime "$p" "$path" $args) ;;
+			*)
+				out=$(run_ab "$p" "$path" $args) ;;
+			esac
 			echo "$label|$s|$out" >> "$res"
 		done
 	done
@@ -345,6 +400,7 @@ echo "$cases" | while IFS='|' read -r label tool conns path args; do
 	for s in $servers; do
 		rows "$label" "$s" "$res" > "$tmp/sel"
 		rps=$(col 1 < "$tmp/sel" | median)
+		[ "$rps" = - ] && rps=0
 		p50=$(col 2 < "$tmp/sel" | median)
 		p99=$(col 3 < "$tmp/sel" | median)
 		err=$(col 4 < "$tmp/sel" | awk '{ e += $1 } END { print e + 0 }')
@@ -359,7 +415,7 @@ echo "$cases" | while IFS='|' read -r label tool conns path args; do
 	    -v mp="$p99_mbhttpd" -v np="$p99_nginx" 'BEGIN {
 		rn = n > 0 ? m / n : 0; ra = a > 0 ? m / a : 0
 		sn = rn < 1 ? sprintf("(%+d%%)", (rn - 1) * 100) : ""
-		sa = ra < 2 ? sprintf("(%+d%%)", (ra / 2 - 1) * 100) : ""
+		sa = a > 0 && ra < 2 ? sprintf("(%+d%%)", (ra / 2 - 1) * 100) : ""
 		sp = "ok"
 		if (mp != "-" && np != "-" && mp + 0 > np + 0) sp = sprintf("p99 %.1f > %.1f ms", mp, np)
 		printf "  %5.2fx%-8s %5.2fx%-9s %s\n", rn, sn, ra, sa, sp }'

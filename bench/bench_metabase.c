@@ -211,7 +211,7 @@ lookup(struct mb *mb, const char *host, size_t hostlen, uint32_t want)
 
 	if (mb_begin(mb) != 0)
 		return -1;
-	bad = mb_site_find(mb, "127.0.0.1", 8080, host, hostlen, &id) != 0 ||
+	bad = mb_site_find(mb, 0, "127.0.0.1", 8080, host, hostlen, &id) != 0 ||
 	    id != want;
 	if (!bad) {
 		n = snprintf(path, sizeof(path), "/LM/W3SVC/%u", (unsigned)id);

@@ -137,12 +137,17 @@ void	mb_default(const struct mb_prop *p, struct mb_value *out);
 /* mb_binding_parse(), saying why in err when it fails. */
 int	mb_binding_parse_err(const char *s, struct mb_binding *b, char *err,
 	    size_t errlen);
-/* The bindings index, in mb_site.c. */
+/*
+ * The bindings index, in mb_site.c: replace site canon's bindings oldv
+ * with newv (NULL: none), of ServerBindings or (secure) SecureBindings.
+ */
 int	mb_bindings_update(struct mb *mb, MDB_txn *txn, const char *canon,
-	    const struct mb_value *oldv, const struct mb_value *newv);
+	    int secure, const struct mb_value *oldv,
+	    const struct mb_value *newv);
 
 /*
- * Build the bindings index anew from every ServerBindings value, in txn
+ * Build the bindings index anew from every ServerBindings and
+ * SecureBindings value, in txn
  * (after a restore): MB_DAMAGED if two sites claim one binding.
  */
 int	mb_bindings_rebuild(struct mb *mb, MDB_txn *txn);

@@ -236,10 +236,10 @@ props_delete(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen,
 		if (k.mv_size != ilen + 5 || memcmp(k.mv_data, pre, ilen + 1))
 			break;
 		pid = mb_pid_of(mb_be32_get((char *)k.mv_data + ilen + 1));
-		if (pid == MB_P_SERVERBINDINGS) {
+		if (pid == MB_P_SERVERBINDINGS || pid == MB_P_SECUREBINDINGS) {
 			mb_decode(&mb_schema[pid], &v, &old);
-			if ((rc = mb_bindings_update(mb, txn, canon, &old,
-			    NULL)) != 0)
+			if ((rc = mb_bindings_update(mb, txn, canon,
+			    pid == MB_P_SECUREBINDINGS, &old, NULL)) != 0)
 				break;
 		}
 		if ((rc = mdb_cursor_del(c, 0)) != 0)

@@ -251,8 +251,8 @@ mb_prop_set(struct mb *mb, const char *path, const struct mb_prop *p,
 			old.len = 0;
 		} else if (rc != 0)
 			goto end_write;
-		if ((rc = mb_bindings_update(mb, mb->wtxn, canon, &old,
-		    val)) != 0)
+		if ((rc = mb_bindings_update(mb, mb->wtxn, canon,
+		    p == &mb_schema[MB_P_SECUREBINDINGS], &old, val)) != 0)
 			goto end_write;
 	}
 	prop_key(pk, ikey, ilen, p->id);
@@ -300,7 +300,8 @@ mb_prop_delete(struct mb *mb, const char *path, const struct mb_prop *p)
 	if (rc != 0)
 		goto end_write;
 	if (p->syntax == MB_SYN_BINDING &&
-	    (rc = mb_bindings_update(mb, mb->wtxn, canon, &old, NULL)) != 0)
+	    (rc = mb_bindings_update(mb, mb->wtxn, canon,
+	    p == &mb_schema[MB_P_SECUREBINDINGS], &old, NULL)) != 0)
 		goto end_write;
 	prop_key(pk, ikey, ilen, p->id);
 	k.mv_data = pk;

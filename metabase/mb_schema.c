@@ -27,6 +27,7 @@ static const struct mb_flagname access_flags[] = {
 	{ "AccessRead",			MB_ACCESS_READ },
 	{ "AccessWrite",		MB_ACCESS_WRITE },
 	{ "AccessExecute",		MB_ACCESS_EXECUTE },
+	{ "AccessSSL",			MB_ACCESS_SSL },
 	{ "AccessSource",		MB_ACCESS_SOURCE },
 	{ "AccessScript",		MB_ACCESS_SCRIPT },
 	{ "AccessNoRemoteRead",		MB_ACCESS_NO_REMOTE_READ },
@@ -165,6 +166,15 @@ const struct mb_prop mb_schema[MB_NPROPS] = {
 	    57352, MB_DWORD, 1, K_SVC_SITE, MB_SYN_NONE, 0, UINT32_MAX, 0,
 	    NULL, NULL,
 	    "connections one client address may hold open; more get 503 (0: unlimited)" },
+	[MB_P_SECUREBINDINGS] = { "SecureBindings", NULL, 2021,
+	    MB_MULTISZ, 0, MB_KIND_SITE, MB_SYN_BINDING, 0, 0, 0, NULL, NULL,
+	    "IP:Port:HostHeader strings the site answers on over TLS" },
+	[MB_P_SSLCERTFILE] = { "SSLCertificateFile", NULL, 57353,
+	    MB_STRING, 1, K_SVC_SITE, MB_SYN_ABSPATH, 0, 0, 0, NULL, NULL,
+	    "PEM file: the certificate, then its chain" },
+	[MB_P_SSLKEYFILE] = { "SSLCertificateKeyFile", NULL, 57354,
+	    MB_STRING, 1, K_SVC_SITE, MB_SYN_ABSPATH, 0, 0, 0, NULL, NULL,
+	    "PEM file: the certificate's private key" },
 };
 
 const struct mb_prop *

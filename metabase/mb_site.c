@@ -5,8 +5,12 @@
  * The bindings database maps "ip:port:host" (the binding in canonical
  * form: IPv6 in brackets as inet_ntop writes it, host in lower case) to
  * the site that owns it, so that finding a site is a few lookups however
- * many sites there are.  It is kept in step with every ServerBindings
- * value by mb_prop_set(), mb_prop_delete() and mb_key_delete().
+ * many sites there are; a SecureBindings entry is the same with "s"
+ * before it.  "#<port>" counts the plain and the secure bindings on a
+ * port (two big-endian numbers), so that a port is kept to one kind
+ * without a walk.  It is kept in step with every ServerBindings and
+ * SecureBindings value by mb_prop_set(), mb_prop_delete() and
+ * mb_key_delete().
  */
 #include <arpa/inet.h>
 
@@ -18,8 +22,8 @@
 
 #include "mb_int.h"
 
-/* "[ffff:...]:65535:" plus a host name fits. */
-#define BINDKEY_MAX	(sizeof(((struct mb_binding *)0)->ip) + 8 + \
+/* "s[ffff:...]:65535:" plus a host name fits. */
+#define BINDKEY_MAX	(sizeof(((struct mb_binding *)0)->ip) + 9 + \
 			 sizeof(((struct mb_binding *)0)->host))
 
 static int
@@ -127,16 +131,54 @@ mb_binding_parse(const char *s, struct mb_binding *b)
 }
 
 static size_t
-bindkey(char *buf, size_t len, const char *ip, unsigned port,
+bindkey(char *buf, size_t len, int secure, const char *ip, unsigned port,
     const char *host)
 {
-	int	 n;
+	const char	*s = secure ? "s" : "";
+	int		 n;
 
 	if (strchr(ip, ':') != NULL)
-		n = snprintf(buf, len, "[%s]:%u:%s", ip, port, host);
+		n = snprintf(buf, len, "%s[%s]:%u:%s", s, ip, port, host);
 	else
-		n = snprintf(buf, len, "%s:%u:%s", ip, port, host);
+		n = snprintf(buf, len, "%s%s:%u:%s", s, ip, port, host);
 	return n < 0 || (size_t)n >= len ? 0 : (size_t)n;
+}
+
+/*
+ * Add delta to the count of secure or plain bindings on port; adding one
+ * where the other kind has any is MB_CONFLICT.
+ */
+static int
+port_count(struct mb *mb, MDB_txn *txn, unsigned port, int secure,
+    int delta, const char *binding)
+{
+	char		 key[8];
+	unsigned char	 cnt[8] = { 0 };
+	uint32_t	 mine, other;
+	MDB_val		 k, v;
+	int		 rc;
+
+	k.mv_data = key;
+	k.mv_size = (size_t)snprintf(key, sizeof(key), "#%u", port);
+	rc = mdb_get(txn, mb->bindings, &k, &v);
+	if (rc == 0 && v.mv_size == sizeof(cnt))
+		memcpy(cnt, v.mv_data, sizeof(cnt));
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return rc;
+	mine = mb_be32_get(cnt + 4 * (secure != 0));
+	other = mb_be32_get(cnt + 4 * (secure == 0));
+	if (delta > 0 && other > 0)
+		return mb_seterr(mb, MB_CONFLICT, "binding '%s': port %u already serves %s", binding, port, secure ? "plain HTTP (ServerBindings)" : "TLS (SecureBindings)");
+	mine = delta < 0 && mine == 0 ? 0 : mine + (uint32_t)delta;
+	mb_be32_put(cnt + 4 * (secure != 0), mine);
+	if (mine == 0 && other == 0)
+		rc = mdb_del(txn, mb->bindings, &k, NULL);
+	else {
+		v.mv_data = cnt;
+		v.mv_size = sizeof(cnt);
+		rc = mdb_put(txn, mb->bindings, &k, &v, 0);
+	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* The site id in a canonical site path "/LM/W3SVC/<id>". */
@@ -150,7 +192,7 @@ site_of(const char *canon)
 
 int
 mb_bindings_update(struct mb *mb, MDB_txn *txn, const char *canon,
-    const struct mb_value *oldv, const struct mb_value *newv)
+    int secure, const struct mb_value *oldv, const struct mb_value *newv)
 {
 	struct mb_binding b;
 	char		 key[BINDKEY_MAX];
@@ -165,10 +207,12 @@ mb_bindings_update(struct mb *mb, MDB_txn *txn, const char *canon,
 		if (mb_binding_parse(s, &b) != 0)
 			continue;
 		k.mv_data = key;
-		k.mv_size = bindkey(key, sizeof(key), b.ip, b.port, b.host);
+		k.mv_size = bindkey(key, sizeof(key), secure, b.ip, b.port,
+		    b.host);
 		rc = mdb_get(txn, mb->bindings, &k, &v);
-		if (rc == 0 && v.mv_size == 4 && mb_be32_get(v.mv_data) == site)
-			rc = mdb_del(txn, mb->bindings, &k, NULL);
+		if (rc == 0 && v.mv_size == 4 && mb_be32_get(v.mv_data) == site &&
+		    (rc = mdb_del(txn, mb->bindings, &k, NULL)) == 0)
+			rc = port_count(mb, txn, b.port, secure, -1, s);
 		if (rc != 0 && rc != MDB_NOTFOUND)
 			return rc;
 	}
@@ -179,10 +223,14 @@ mb_bindings_update(struct mb *mb, MDB_txn *txn, const char *canon,
 		    sizeof(mb->err))) != 0)
 			return rc;
 		k.mv_data = key;
-		k.mv_size = bindkey(key, sizeof(key), b.ip, b.port, b.host);
+		k.mv_size = bindkey(key, sizeof(key), secure, b.ip, b.port,
+		    b.host);
 		rc = mdb_get(txn, mb->bindings, &k, &v);
 		if (rc == 0 && v.mv_size == 4 && mb_be32_get(v.mv_data) != site)
 			return mb_seterr(mb, MB_CONFLICT, "binding '%s' is already used by site %u", s, (unsigned)mb_be32_get(v.mv_data));
+		if (rc == MDB_NOTFOUND &&
+		    (rc = port_count(mb, txn, b.port, secure, 1, s)) != 0)
+			return rc;
 		v.mv_data = id;
 		v.mv_size = 4;
 		if ((rc = mdb_put(txn, mb->bindings, &k, &v, 0)) != 0)
@@ -195,7 +243,10 @@ int
 mb_bindings_rebuild(struct mb *mb, MDB_txn *txn)
 {
 	const struct mb_prop *sb = &mb_schema[MB_P_SERVERBINDINGS];
+	const struct mb_prop *ssb = &mb_schema[MB_P_SECUREBINDINGS];
+	const struct mb_prop *p;
 	struct mb_value	 none = { 0, NULL, 0, 0 }, val;
+	uint32_t	 id;
 	char		 canon[MB_MAXPATH + 1];
 	MDB_cursor	*c;
 	MDB_val		 k, v, ik, iv;
@@ -209,8 +260,10 @@ mb_bindings_rebuild(struct mb *mb, MDB_txn *txn)
 	    rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < 6 || k.mv_size - 5 > MB_MAXPATH)
 			continue;
-		if (mb_be32_get((char *)k.mv_data + k.mv_size - 4) != sb->id)
+		id = mb_be32_get((char *)k.mv_data + k.mv_size - 4);
+		if (id != sb->id && id != ssb->id)
 			continue;
+		p = id == sb->id ? sb : ssb;
 		/* The key's path as created, for its site id. */
 		ik.mv_data = k.mv_data;
 		ik.mv_size = k.mv_size - 5;
@@ -221,8 +274,9 @@ mb_bindings_rebuild(struct mb *mb, MDB_txn *txn)
 		}
 		memcpy(canon, iv.mv_data, iv.mv_size);
 		canon[iv.mv_size] = '\0';
-		mb_decode(sb, &v, &val);
-		if ((rc = mb_bindings_update(mb, txn, canon, &none, &val)) != 0) {
+		mb_decode(p, &v, &val);
+		if ((rc = mb_bindings_update(mb, txn, canon, p == ssb, &none,
+		    &val)) != 0) {
 			if (rc == MB_CONFLICT)
 				rc = MB_DAMAGED;
 			break;
@@ -233,8 +287,8 @@ mb_bindings_rebuild(struct mb *mb, MDB_txn *txn)
 }
 
 int
-mb_site_find(struct mb *mb, const char *ip, unsigned port, const char *host,
-    size_t hostlen, uint32_t *site)
+mb_site_find(struct mb *mb, int secure, const char *ip, unsigned port,
+    const char *host, size_t hostlen, uint32_t *site)
 {
 	char		 h[256], key[BINDKEY_MAX];
 	const char	*ips[2] = { ip, "" };
@@ -254,8 +308,8 @@ mb_site_find(struct mb *mb, const char *ip, unsigned port, const char *host,
 	h[hostlen] = '\0';
 	/* IIS's order: with the host name first, then without; exact IP first. */
 	for (pass = hostlen > 0 ? 0 : 2; pass < 4; pass++) {
-		k.mv_size = bindkey(key, sizeof(key), ips[pass & 1], port,
-		    pass < 2 ? h : "");
+		k.mv_size = bindkey(key, sizeof(key), secure, ips[pass & 1],
+		    port, pass < 2 ? h : "");
 		k.mv_data = key;
 		if (k.mv_size == 0)
 			continue;
@@ -293,8 +347,9 @@ mb_binding_each(struct mb *mb,
 			continue;
 		memcpy(key, k.mv_data, k.mv_size);
 		key[k.mv_size] = '\0';
-		if (mb_binding_parse(key, &b) != 0)
+		if (mb_binding_parse(key + (key[0] == 's'), &b) != 0)
 			continue;
+		b.secure = key[0] == 's';
 		if ((rc = fn(arg, &b, mb_be32_get(v.mv_data))) != 0)
 			break;
 	}

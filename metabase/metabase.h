@@ -141,6 +141,9 @@ enum mb_pid {
 	MB_P_MAXWORKERS,
 	MB_P_MAXREQUESTSPERWORKER,
 	MB_P_MAXCONNECTIONSPERCLIENT,
+	MB_P_SECUREBINDINGS,
+	MB_P_SSLCERTFILE,
+	MB_P_SSLKEYFILE,
 	MB_NPROPS
 };
 
@@ -163,6 +166,7 @@ extern const struct mb_prop mb_schema[MB_NPROPS];
 #define MB_ACCESS_READ		0x00000001u
 #define MB_ACCESS_WRITE		0x00000002u
 #define MB_ACCESS_EXECUTE	0x00000004u
+#define MB_ACCESS_SSL		0x00000008u	/* plain HTTP gets 301 to https */
 #define MB_ACCESS_SOURCE	0x00000010u
 #define MB_ACCESS_SCRIPT	0x00000200u
 #define MB_ACCESS_NO_REMOTE_READ 0x00001000u
@@ -415,6 +419,7 @@ struct mb_binding {
 	char		 ip[48];	/* "" (all unassigned), "1.2.3.4" or "::1" */
 	unsigned	 port;		/* 1 .. 65535 */
 	char		 host[256];	/* "" or a host name, lower case */
+	int		 secure;	/* from SecureBindings: TLS */
 };
 
 /* Parse "IP:Port:HostHeader" ("[::1]:80:" for IPv6); 0 or MB_BADVALUE. */
@@ -423,12 +428,19 @@ int	mb_binding_parse(const char *s, struct mb_binding *b);
  * The site answering a connection to local address ip (canonical text, as
  * inet_ntop writes it) and port, for a Host header host (hostlen bytes,
  * without the port, any case; hostlen 0 for none), with IIS's precedence:
- * ip+port+host, then *+port+host, then ip+port, then *+port.  0 and *site
- * set, or MB_NOTFOUND.  The site may be stopped: check ServerState.
+ * ip+port+host, then *+port+host, then ip+port, then *+port.  secure
+ * chooses SecureBindings (a TLS connection; host is then the SNI name or
+ * the Host header) rather than ServerBindings.  0 and *site set, or
+ * MB_NOTFOUND.  The site may be stopped: check ServerState.
+ *
+ * A port serves plain HTTP or TLS, never both: setting a binding of one
+ * kind on a port that another binding uses for the other kind fails with
+ * MB_CONFLICT.
  */
-int	mb_site_find(struct mb *mb, const char *ip, unsigned port,
+int	mb_site_find(struct mb *mb, int secure, const char *ip, unsigned port,
 	    const char *host, size_t hostlen, uint32_t *site);
-/* Call fn for every binding of every site, in a stable order. */
+/* Call fn for every binding of every site (secure ones with b->secure
+ * set), in a stable order. */
 int	mb_binding_each(struct mb *mb,
 	    int (*fn)(void *arg, const struct mb_binding *b, uint32_t site),
 	    void *arg);

@@ -218,6 +218,19 @@
 #define WORKER_PER_CLIENT_RETRY	1
 
 /*
+ * TLS (server/tls/).  A file goes out over TLS in reads of this much, one
+ * TLS record each (the largest, RFC 8446 5.1).
+ */
+#define TLS_FILE_CHUNK		(16 * 1024)
+/*
+ * Session-ticket keys are replaced this often, so that a key taken from
+ * a worker's memory opens a day of sessions at most; the workers are
+ * then replaced, gracefully, to take the new keys.  A ticket made with
+ * the old ones costs its client one full handshake.
+ */
+#define TLS_TICKET_ROTATE_SECS	(24 * 60 * 60)
+
+/*
  * The small-file cache (filecache.c), per worker.  A file up to
  * FC_MAXFILE bytes is kept after its first request, so the next ones cost
  * one fstatat(2) rather than open, fstat, read and close.  FC_MAXBYTES

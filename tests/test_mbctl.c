@@ -762,10 +762,10 @@ Test(mbctl, sites)
 	cr_assert_str_eq(g_out, "4\n");
 	ok("site", "list", NULL);
 	cr_assert_str_eq(g_out,
-	    "1\tone\tstarted\t:8080:one\t/srv/one\n"
-	    "2\tagain\tstarted\t:8080:again\t/srv/again\n"
-	    "3\tthree\tstarted\t:8080:three\t/srv/three\n"
-	    "10\tten\tstopped\t:8080:ten\t/srv/ten\n");
+	    "1\tone\tstarted\t:8080:one\t/srv/one\t-\t-\n"
+	    "2\tagain\tstarted\t:8080:again\t/srv/again\t-\t-\n"
+	    "3\tthree\tstarted\t:8080:three\t/srv/three\t-\t-\n"
+	    "10\tten\tstopped\t:8080:ten\t/srv/ten\t-\t-\n");
 	ok("site", "start", "10", NULL);
 	ok("get", "W3SVC/10/ServerState", NULL);
 	cr_assert_str_eq(g_out, "2\n");
@@ -1587,8 +1587,8 @@ Test(mbctl, import_moves_and_swaps_bindings)
 	ok("import", file, NULL);
 	ok("site", "list", NULL);
 	cr_assert_str_eq(g_out,
-	    "1\ta\tstarted\t:80:b.test\t/srv/a\n"
-	    "2\tb\tstarted\t:80:a.test\t/srv/b\n");
+	    "1\ta\tstarted\t:80:b.test\t/srv/a\t-\t-\n"
+	    "2\tb\tstarted\t:80:a.test\t/srv/b\t-\t-\n");
 	/* The index follows: each binding now belongs to the other site. */
 	bad("site 2", "site", "create", "--force", "--name", "x", "--binding",
 	    ":80:a.test", "--path", "/srv/x", NULL);

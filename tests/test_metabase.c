@@ -193,7 +193,7 @@ find_site(const char *ip, unsigned port, const char *host, int *rcp)
 {
 	uint32_t	 id = 0;
 
-	*rcp = mb_site_find(mb, ip, port, host, host ? strlen(host) : 0, &id);
+	*rcp = mb_site_find(mb, 0, ip, port, host, host ? strlen(host) : 0, &id);
 	return id;
 }
 
@@ -1394,7 +1394,7 @@ readonly_worker(struct mb *cmb, int arg)
 		return 2;
 	if (mb_begin(cmb) != 0)
 		return 3;
-	if (mb_site_find(cmb, "10.1.1.1", 80, "one.test", 8, &id) != 0 ||
+	if (mb_site_find(cmb, 0, "10.1.1.1", 80, "one.test", 8, &id) != 0 ||
 	    id != 1)
 		return 4;
 	if (mb_prop_get(cmb, "/LM/W3SVC", &mb_schema[MB_P_ALLOWKEEPALIVES],
@@ -1502,7 +1502,7 @@ Test(metabase, site_find_exact_host_only)
 	assert_nosite("10.0.0.1", 8080, "example.tes");
 	assert_nosite("10.0.0.1", 8080, NULL);
 	/* hostlen bytes only: the host need not end in a NUL. */
-	cr_assert_eq(mb_site_find(mb, "10.0.0.1", 8080, "example.test:8080",
+	cr_assert_eq(mb_site_find(mb, 0, "10.0.0.1", 8080, "example.test:8080",
 	    12, &id), 0);
 	cr_assert_eq(id, 1);
 }

@@ -117,7 +117,7 @@ match(const char *ip, unsigned port, const char *host)
 	int			 rc;
 
 	cr_assert_eq(mb_begin(mb), 0);
-	rc = vhost_match(mb, ip, port, host, host ? strlen(host) : 0, &vh);
+	rc = vhost_match(mb, 0, ip, port, host, host ? strlen(host) : 0, &vh);
 	mb_end(mb);
 	if (rc == MB_NOTFOUND)
 		return 0;
@@ -176,18 +176,18 @@ Test(vhost, match_reports_server_state)
 	set("/LM/W3SVC/2", "ServerState", "stopped");
 
 	cr_assert_eq(mb_begin(mb), 0);
-	cr_assert_eq(vhost_match(mb, "127.0.0.1", 80, "a.test", 6, &vh), 0);
+	cr_assert_eq(vhost_match(mb, 0, "127.0.0.1", 80, "a.test", 6, &vh), 0);
 	cr_assert_eq(vh.site, 1);
 	cr_assert_eq(vh.state, MB_STATE_STARTED);
 	/* A stopped site is still matched: the caller answers 503. */
-	cr_assert_eq(vhost_match(mb, "127.0.0.1", 80, "b.test", 6, &vh), 0);
+	cr_assert_eq(vhost_match(mb, 0, "127.0.0.1", 80, "b.test", 6, &vh), 0);
 	cr_assert_eq(vh.site, 2);
 	cr_assert_eq(vh.state, MB_STATE_STOPPED);
 	mb_end(mb);
 
 	set("/LM/W3SVC/2", "ServerState", "started");
 	cr_assert_eq(mb_begin(mb), 0);
-	cr_assert_eq(vhost_match(mb, "127.0.0.1", 80, "b.test", 6, &vh), 0);
+	cr_assert_eq(vhost_match(mb, 0, "127.0.0.1", 80, "b.test", 6, &vh), 0);
 	cr_assert_eq(vh.state, MB_STATE_STARTED);
 	mb_end(mb);
 }

@@ -99,8 +99,10 @@ add_unique(struct listener *ls, size_t *np, const struct listener *l)
 	size_t	 i;
 
 	for (i = 0; i < *np; i++)
-		if (same_addr(&ls[i], l))
+		if (same_addr(&ls[i], l)) {
+			ls[i].secure |= l->secure;
 			return 0;
+		}
 	if (*np == LISTEN_MAX)
 		return -1;
 	ls[(*np)++] = *l;
@@ -141,8 +143,10 @@ listen_plan(const struct mb_binding *b, size_t nb, struct listener **lsp,
 		}
 		if (b[i].ip[0] == '\0') {
 			set_addr(&l, AF_INET, NULL, b[i].port);
+			l.secure = b[i].secure;
 			full = add_unique(ls, &n, &l) == -1;
 			set_addr(&l, AF_INET6, NULL, b[i].port);
+			l.secure = b[i].secure;
 			full = full || add_unique(ls, &n, &l) == -1;
 			continue;
 		}
@@ -158,6 +162,7 @@ listen_plan(const struct mb_binding *b, size_t nb, struct listener **lsp,
 			return seterr(err, errlen,
 			    "'%s' is not an IP address", b[i].ip);
 		}
+		l.secure = b[i].secure;
 		full = add_unique(ls, &n, &l) == -1;
 	}
 	if (full) {
@@ -341,7 +346,8 @@ all_in(const struct listener *a, size_t na, const struct listener *b,
 		if (no_ipv6 && a[i].wildcard && a[i].ss.ss_family == AF_INET6)
 			continue;
 		for (j = 0; j < nb; j++)
-			if (same_addr(&a[i], &b[j]))
+			if (same_addr(&a[i], &b[j]) &&
+			    a[i].secure == b[j].secure)
 				break;
 		if (j == nb)
 			return 0;

@@ -9,7 +9,9 @@
  * [::] only, and the specific bindings on that port are served through
  * them: the worker asks getsockname(2) which address a connection came
  * to.  Sockets are O_NONBLOCK (workers poll, then accept), SO_REUSEADDR,
- * TCP_DEFER_ACCEPT (LISTEN_DEFER_SECS), IPv6 ones IPV6_V6ONLY.
+ * TCP_DEFER_ACCEPT (LISTEN_DEFER_SECS), IPv6 ones IPV6_V6ONLY.  A
+ * socket of SecureBindings is marked secure: its connections speak TLS
+ * (the metabase keeps a port to one kind).
  */
 #ifndef LISTEN_H
 #define LISTEN_H
@@ -30,6 +32,7 @@ struct listener {
 	struct sockaddr_storage	 ss;		/* the address bound */
 	socklen_t		 sslen;
 	int			 wildcard;	/* 0.0.0.0 or [::]: ask getsockname */
+	int			 secure;	/* TLS (SecureBindings) */
 	unsigned		 port;
 	/* The address as mb_site_find() takes it (inet_ntop); "" if wildcard. */
 	char			 ip[INET6_ADDRSTRLEN];

@@ -28,6 +28,7 @@
 #include "server/core/listen.h"
 #include "server/master/master.h"
 #include "server/master/sites.h"
+#include "server/tls/tls.h"
 #include "server/worker/worker.h"
 
 static struct scoreboard *sb;		/* shared with the workers */
@@ -45,12 +46,17 @@ static volatile sig_atomic_t	 sig_quit;	/* QUIT */
 static volatile sig_atomic_t	 sig_hup;	/* HUP */
 static volatile sig_atomic_t	 sig_usr1;	/* USR1 */
 static volatile sig_atomic_t	 sig_chld;	/* CHLD */
-/* The bindings need other sockets: a restart that cuts no connection. */
+/*
+ * The bindings need other sockets, or the workers other certificates: a
+ * restart that cuts no connection, for the reason said.
+ */
 static int			 want_sockets;
+static const char		*want_why = "new sockets";
 
 enum restart {
 	RESTART_ALL,		/* SIGHUP: every connection ends */
-	RESTART_SOCKETS		/* new sockets: kept-alive clients stay */
+	RESTART_SOCKETS		/* new sockets or certificates: kept-alive
+				 * clients stay */
 };
 
 static struct sb_pool	 pool;
@@ -473,6 +479,31 @@ reap(void)
 	}
 }
 
+/*
+ * Load the certificates of the started sites of mi (tls.h): 1 when the
+ * workers should have other ones.
+ */
+static int
+certs_sync(const struct sitetab *mi)
+{
+	struct tls_want	*want;
+	size_t		 i, n = 0;
+	int		 changed;
+
+	if ((want = calloc(mi->nsites + 1, sizeof(*want))) == NULL)
+		return 0;
+	for (i = 0; i < mi->nsites; i++) {
+		if (mi->sites[i].cert == NULL || mi->sites[i].key == NULL)
+			continue;
+		want[n].site = mi->sites[i].id;
+		want[n].cert = mi->sites[i].cert;
+		want[n++].key = mi->sites[i].key;
+	}
+	changed = tls_sync(want, n);
+	free(want);
+	return changed;
+}
+
 /* Whether the started sites of mi need other sockets than those open. */
 static int
 needs_sockets(const struct sitetab *mi)
@@ -565,6 +596,7 @@ retry_pending(void)
 		log_info("%s can be bound now: restarting to serve it",
 		    pending[i].name);
 		want_sockets = 1;
+		want_why = "new sockets";
 		return;
 	}
 }
@@ -608,6 +640,11 @@ follow_metabase(void)
 			/* As IIS binds a site it starts. */
 			log_info("bindings need other sockets");
 			want_sockets = 1;
+			want_why = "new sockets";
+		}
+		if (certs_sync(&mi) && !want_sockets) {
+			want_sockets = 1;
+			want_why = "new certificates";
 		}
 		sitetab_release(&mi);
 	}
@@ -634,6 +671,11 @@ maintain(void)
 
 	if (npending > 0)
 		retry_pending();
+	/* A certificate renewed on disk (certbot), or new ticket keys. */
+	if (tls_refresh() && !want_sockets) {
+		want_sockets = 1;
+		want_why = "new certificates";
+	}
 	count_pool(&live, &idle, &last);
 	if ((idle > pool.max_spare || live > pool.max_workers) && last >= 0) {
 		/* One a tick, as Apache: load that comes back finds them. */
@@ -779,7 +821,10 @@ restart(enum restart how)
 	uint32_t	 gen;
 	int		 i, n, st;
 
-	log_info(how == RESTART_ALL ? "reloading" : "reloading for new sockets");
+	if (how == RESTART_ALL)
+		log_info("reloading");
+	else
+		log_info("reloading for %s", want_why);
 	if ((nc = malloc(sizeof(*nc))) == NULL ||
 	    conf_copy_args(nc, conf) == -1) {
 		free(nc);
@@ -816,6 +861,7 @@ restart(enum restart how)
 	listeners = nls;
 	nlisteners = nn;
 	set_pending(&mi, failed, nfailed);
+	(void)certs_sync(&mi);
 	if (!same_str(nc->pid_file, conf->pid_file))
 		log_warnx("pid_file changed: it takes a stop and start");
 	if (!conf->foreground && !same_str(nc->error_log, conf->error_log) &&
@@ -991,6 +1037,8 @@ master_run(struct conf *cf)
 	if (nlisteners == 0)
 		log_warnx("no started site has a binding: listening on nothing "
 		    "until a reload (SIGHUP)");
+	/* As root, before any worker: the keys stay root's. */
+	(void)certs_sync(&mi);
 	if (!cf->drop && cf->user != NULL)
 		log_warnx("not started as root: user and group are ignored");
 	pool = mi.pool;

@@ -19,8 +19,11 @@ sitetab_release(struct sitetab *mi)
 {
 	size_t	 i;
 
-	for (i = 0; i < mi->nsites; i++)
+	for (i = 0; i < mi->nsites; i++) {
 		free(mi->sites[i].logdir);
+		free(mi->sites[i].cert);
+		free(mi->sites[i].key);
+	}
 	free(mi->b);
 	free(mi->bsite);
 	free(mi->sites);
@@ -106,7 +109,21 @@ read_pool(struct mb *mb, struct sb_pool *p, char *err, size_t errlen)
 	return 0;
 }
 
-/* The started sites among those with bindings, and what they log to. */
+/* A copy of the effective string property pid at path, NULL if empty. */
+static int
+read_str(struct mb *mb, const char *path, enum mb_pid pid, char **out)
+{
+	struct mb_value	 v;
+
+	*out = NULL;
+	if (mb_prop_effective(mb, path, &mb_schema[pid], &v) != 0 ||
+	    v.str == NULL || v.len == 0)
+		return 0;
+	return (*out = strdup(v.str)) == NULL ? -1 : 0;
+}
+
+/* The started sites among those with bindings, what they log to, and
+ * their certificates. */
 static int
 read_sites(struct mb *mb, struct sitetab *mi, char *err, size_t errlen)
 {
@@ -156,6 +173,17 @@ read_sites(struct mb *mb, struct sitetab *mi, char *err, size_t errlen)
 			return -1;
 		}
 		if (v.str != NULL && (s->logdir = strdup(v.str)) == NULL)
+			goto nomem;
+	}
+	/* The certificates of started sites with secure bindings. */
+	for (i = 0; i < mi->nb; i++) {
+		if (!mi->b[i].secure || (s = find_site(mi, mi->bsite[i])) ==
+		    NULL || s->logtype == UINT32_MAX || s->cert != NULL)
+			continue;
+		snprintf(path, sizeof(path), "/LM/W3SVC/%lu",
+		    (unsigned long)s->id);
+		if (read_str(mb, path, MB_P_SSLCERTFILE, &s->cert) == -1 ||
+		    read_str(mb, path, MB_P_SSLKEYFILE, &s->key) == -1)
 			goto nomem;
 	}
 

@@ -23,6 +23,9 @@ struct site {
 	uint32_t	 id;
 	uint32_t	 logtype;
 	char		*logdir;	/* LogFileDirectory, or NULL */
+	/* With secure bindings: SSLCertificateFile, SSLCertificateKeyFile
+	 * (NULL when not set). */
+	char		*cert, *key;
 };
 
 struct sitetab {

@@ -1,5 +1,6 @@
 /*
- * conn.c - a connection's reads, writes and closes, over plain TCP.
+ * conn.c - a connection's reads, writes and closes, and the plain TCP
+ * transport.
  */
 /* sendfile, MSG_MORE, TCP_NODELAY are Linux's own. */
 #define _GNU_SOURCE
@@ -50,8 +51,15 @@ plain_shutdown(struct conn *c)
 	return shutdown(c->fd, SHUT_WR);
 }
 
+static void
+plain_end(struct conn *c)
+{
+	(void)c;
+}
+
 const struct conn_io conn_plain = {
-	plain_recv, plain_send, plain_sendfile, plain_pending, plain_shutdown
+	plain_recv, plain_send, plain_sendfile, plain_pending, plain_shutdown,
+	plain_end
 };
 
 uint64_t
@@ -245,6 +253,7 @@ conn_sendfile(struct conn *c, int fd, off_t off, off_t count)
 void
 conn_close(struct conn *c)
 {
+	c->io->end(c);
 	close(c->fd);
 	c->fd = -1;
 }

@@ -9,8 +9,8 @@
  * either at once or lingering (half-close, drain, close), so that unread
  * data does not reset a response still in flight.
  *
- * Every byte goes through c->io, a transport: plain TCP here; TLS
- * implements the same five calls.  A transport may hold bytes of its own
+ * Every byte goes through c->io, a transport: plain TCP here, TLS in
+ * server/tls/tls.c, each the same six calls.  A transport may hold bytes of its own
  * (decrypted, not yet read): conn_pending() says so, and the wait
  * functions return at once when it does.
  */
@@ -40,6 +40,8 @@ struct conn_io {
 	size_t	(*pending)(struct conn *);
 	/* the end of our side: no more sends */
 	int	(*shutdown)(struct conn *);
+	/* the connection is closing: free what the transport holds */
+	void	(*end)(struct conn *);
 };
 
 /* Plain TCP. */
@@ -59,6 +61,8 @@ struct conn {
 	int		 rcvtimeo;		/* SO_RCVTIMEO, TCP_NODELAY */
 	int		 sndtimeo;		/* SO_SNDTIMEO set */
 	int		 broken;		/* a write failed */
+	void		*tls;			/* TLS: its SSL, else NULL */
+	int		 tls_shut;		/* close_notify sent */
 };
 
 /*

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 #include "server/http/response.h"
 #include "server/http/uri.h"
 #include "server/limits.h"
+#include "server/tls/tls.h"
 #include "server/worker/accesslog.h"
 #include "server/worker/conn.h"
 #include "server/worker/content.h"
@@ -159,6 +161,62 @@ skip_body(struct worker *w, struct conn *c, const struct hp_request *req,
 }
 
 /*
+ * AccessSSL over plain HTTP: 301 to the same URL on https, at the port of
+ * the site's first secure binding (none: 403, as IIS's 403.4).
+ */
+static void
+https_redirect(struct worker *w, const struct conn *c, struct request *rq,
+    struct reply *rp, struct reply_ctx *ctx)
+{
+	const struct hp_request *req = rq->req;
+	struct mb_binding b;
+	struct mb_value	 v;
+	char		 key[40], loc[HP_MAXREQLINE * 3 + 400];
+	size_t		 n, m;
+	int		 len;
+
+	snprintf(key, sizeof(key), "/LM/W3SVC/%lu", (unsigned long)rq->site);
+	if (mb_prop_get(w->mb, key, &mb_schema[MB_P_SECUREBINDINGS], &v) != 0 ||
+	    v.len == 0 || mb_binding_parse(v.str, &b) != 0) {
+		reply_error(rp, ctx, 403, "This site must be reached over HTTPS, and has no secure binding.", NULL);
+		return;
+	}
+	if (req->host_len > 0) {
+		/* The Host, without its port. */
+		for (m = req->host_len; m > 0 && req->host[m - 1] != ']' &&
+		    req->host[m - 1] != ':'; m--)
+			;
+		if (m == 0 || req->host[m - 1] == ']')
+			m = req->host_len;
+		else
+			m--;
+		len = snprintf(loc, sizeof(loc), "Location: https://%.*s",
+		    (int)m, req->host);
+	} else
+		len = snprintf(loc, sizeof(loc), strchr(c->lip, ':') ?
+		    "Location: https://[%s]" : "Location: https://%s",
+		    b.host[0] != '\0' ? b.host : c->lip);
+	n = (size_t)len;
+	if (b.port != 443)
+		n += (size_t)snprintf(loc + n, sizeof(loc) - n, ":%u", b.port);
+	if (uri_escape(rq->path, rq->plen, loc + n, sizeof(loc) - n - 8,
+	    &m) != 0) {
+		reply_error(rp, ctx, 414, NULL, NULL);
+		return;
+	}
+	n += m;
+	if (rq->qlen > 0 && n + rq->qlen + 4 < sizeof(loc)) {
+		loc[n++] = '?';
+		memcpy(loc + n, rq->query, rq->qlen);
+		n += rq->qlen;
+	}
+	loc[n++] = '\r';
+	loc[n++] = '\n';
+	reply_mem(rp, ctx, 301, "text/html; charset=utf-8", rp->x->buf,
+	    reply_error_page(rp, 301, NULL), loc, n, NULL);
+}
+
+/*
  * The checks and the answer of a request whose snapshot is open, once
  * its site is known (hrc 0) and its path resolved (rc 0), in the order
  * the RFCs and IIS give them.
@@ -196,10 +254,22 @@ answer(struct worker *w, const struct conn *c, struct request *rq,
 		reply_error(rp, ctx, 413, NULL, NULL);
 		return;
 	}
+	/* Over TLS, a host no secure binding of the port has is not this
+	 * connection's to answer (RFC 9110 15.5.20). */
+	if (hrc == MB_NOTFOUND && c->tls != NULL) {
+		reply_error(rp, ctx, 421, "This connection cannot serve that host name.", NULL);
+		return;
+	}
 	if (hrc != 0) {
 		reply_error(rp, ctx, hrc == MB_NOTFOUND ? 400 : 503,
 		    hrc == MB_NOTFOUND ? "Bad Request (Invalid Hostname)" :
 		    NULL, NULL);
+		return;
+	}
+	/* Over TLS, a site the certificate shown is not for (RFC 9110
+	 * 15.5.20). */
+	if (c->tls != NULL && !tls_serves(c, vh->site)) {
+		reply_error(rp, ctx, 421, "This connection cannot serve that host name.", NULL);
 		return;
 	}
 	sb_set_state(w->sb, w->slot, SB_READ, vh->site);
@@ -217,6 +287,11 @@ answer(struct worker *w, const struct conn *c, struct request *rq,
 		    "This site is stopped." :
 		    "This site has too many connections; try again later.",
 		    NULL);
+		return;
+	}
+	if (c->tls == NULL && rc == 0 &&
+	    (vh->props.v[MB_P_ACCESSFLAGS].dword & MB_ACCESS_SSL)) {
+		https_redirect(w, c, rq, rp, ctx);
 		return;
 	}
 	if (req->meth == HP_M_OTHER) {
@@ -282,8 +357,8 @@ locate(struct worker *w, const struct conn *c, struct request *rq, int *hrc,
 	rq->path = NULL;
 	rq->query = NULL;
 	rq->qlen = 0;
-	*hrc = *rc = vhost_match(w->mb, c->lip, c->lport, req->host,
-	    req->host_len, vh);
+	*hrc = *rc = vhost_match(w->mb, c->tls != NULL, c->lip, c->lport,
+	    req->host, req->host_len, vh);
 	if (*hrc != 0)
 		return;
 	rq->site = vh->site;

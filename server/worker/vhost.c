@@ -61,14 +61,15 @@ site_key(char *buf, uint32_t site)
 }
 
 int
-vhost_match(struct mb *mb, const char *ip, unsigned port, const char *host,
-    size_t hostlen, struct vhost *vh)
+vhost_match(struct mb *mb, int secure, const char *ip, unsigned port,
+    const char *host, size_t hostlen, struct vhost *vh)
 {
 	struct mb_value	 v;
 	char		 key[40];
 	int		 rc;
 
-	if ((rc = mb_site_find(mb, ip, port, host, hostlen, &vh->site)) != 0)
+	if ((rc = mb_site_find(mb, secure, ip, port, host, hostlen,
+	    &vh->site)) != 0)
 		return rc;
 	site_key(key, vh->site);
 	rc = mb_prop_get(mb, key, &mb_schema[MB_P_SERVERSTATE], &v);

@@ -34,12 +34,14 @@ struct vhost {
 
 /*
  * The site for a connection to local address ip (inet_ntop text) and
- * port with Host host[0..hostlen): sets vh->site and vh->state.  Returns
+ * port with Host host[0..hostlen), through SecureBindings when secure
+ * (a TLS connection), else ServerBindings: sets vh->site and vh->state.  Returns
  * 0, MB_NOTFOUND (no binding: IIS's "Invalid Hostname"), or another
  * metabase error.  Needs an open snapshot (mb_begin()).
  */
-int	vhost_match(struct mb *mb, const char *ip, unsigned port,
-	    const char *host, size_t hostlen, struct vhost *vh);
+int	vhost_match(struct mb *mb, int secure, const char *ip,
+	    unsigned port, const char *host, size_t hostlen,
+	    struct vhost *vh);
 
 /*
  * Settings and file location for the normalised URL path path[0..len) of

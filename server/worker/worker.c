@@ -46,6 +46,7 @@
 #include "server/core/scoreboard.h"
 #include "server/http/http_parse.h"
 #include "server/limits.h"
+#include "server/tls/tls.h"
 #include "server/worker/accesslog.h"
 #include "server/worker/conn.h"
 #include "server/worker/filecache.h"
@@ -399,6 +400,57 @@ accept_next(struct worker *w, struct sockaddr_storage *peer,
 	}
 }
 
+/*
+ * The TLS handshake of c, within HeaderWaitTimeout; but while no worker
+ * is idle and clients wait, a client silent for WORKER_SLOW_CLIENT_MS is
+ * given up, as in worker_read().  0, or -1 to close.
+ */
+static int
+handshake(struct worker *w, struct conn *c)
+{
+	struct timespec	 t0;
+	struct pollfd	 p;
+	uint64_t	 el, deadline = (uint64_t)w->svc.hdr_timeout * 1000;
+	int		 r, ms;
+	short		 ev;
+
+	if (tls_begin(c) == -1)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((r = tls_handshake(c, &ev)) == 0) {
+		if ((el = conn_elapsed_ms(&t0)) >= deadline) {
+			log_debug("TLS handshake with %s: timed out", c->cip);
+			return -1;
+		}
+		ms = (int)(deadline - el < WORKER_SLOW_CLIENT_MS ?
+		    deadline - el : WORKER_SLOW_CLIENT_MS);
+		p.fd = c->fd;
+		p.events = ev;
+		r = poll(&p, 1, ms);
+		if (r == 0 && sb_none_idle(w->sb) && clients_waiting(w)) {
+			log_debug("dropping a slow TLS handshake for a client "
+			    "waiting");
+			return -1;
+		}
+	}
+	return r == 1 ? 0 : -1;
+}
+
+/* The site of a TLS connection's server name (tls.h). */
+static int
+pick_site(void *arg, const struct conn *c, const char *name, size_t len,
+    uint32_t *site)
+{
+	struct worker	*w = arg;
+	int		 rc;
+
+	if (mb_begin(w->mb) != 0)
+		return -1;
+	rc = mb_site_find(w->mb, 1, c->lip, c->lport, name, len, site);
+	mb_end(w->mb);
+	return rc == 0 ? 0 : -1;
+}
+
 /* Serve connection fd from peer, come on listener li. */
 static void
 serve_connection(struct worker *w, int fd, const struct sockaddr_storage *peer,
@@ -422,9 +474,14 @@ serve_connection(struct worker *w, int fd, const struct sockaddr_storage *peer,
 		    (pid = sb_oldest_keepalive_pid(w->sb, w->slot)) > 0)
 			kill(pid, SIGUSR2);
 	}
-	conn_init(&c, fd, &conn_plain, w->rbuf, sizeof(w->rbuf), peer,
-	    li->wildcard ? "" : li->ip, li->port);
+	conn_init(&c, fd, li->secure ? &conn_tls : &conn_plain, w->rbuf,
+	    sizeof(w->rbuf), peer, li->wildcard ? "" : li->ip, li->port);
 	sb_set_client(w->sb, w->slot, c.cip);
+	if (li->secure && handshake(w, &c) == -1) {
+		c.broken = 1;
+		conn_close(&c);
+		goto done;
+	}
 	switch (serve_requests(w, &c)) {
 	case END_CLOSE:
 		if (c.rend > c.rstart && !c.broken)
@@ -441,6 +498,7 @@ serve_connection(struct worker *w, int fd, const struct sockaddr_storage *peer,
 		conn_linger(&c, WORKER_GIVEWAY_DRAIN_MS);
 		break;
 	}
+ done:
 	sb_set_client(w->sb, w->slot, "");
 	sb_set_state(w->sb, w->slot, SB_IDLE, 0);
 }
@@ -476,6 +534,7 @@ worker_init(struct worker *w, const struct worker_args *wa)
 			w->svc_txnid = mb_txnid(w->mb);
 		mb_end(w->mb);
 	}
+	tls_worker_init(pick_site, w);
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	for (i = 0; i < w->nlisteners; i++) {
