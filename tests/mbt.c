@@ -711,18 +711,21 @@ mbt_site(struct mbt_env *e, unsigned id, const char *name,
 static int
 write_conf(struct mbt_env *e)
 {
-	char	 buf[4 * PATH_MAX + 256];
+	char	 buf[4 * PATH_MAX + 256], who[128] = "";
 	int	 n;
 
+	/* As root the workers would become www-data: root's, unless told. */
+	if (geteuid() == 0)
+		snprintf(who, sizeof(who), "user = \"%s\";\ngroup = \"%s\";\n",
+		    e->user[0] != '\0' ? e->user : "root",
+		    e->group[0] != '\0' ? e->group : "root");
 	n = snprintf(buf, sizeof(buf),
 	    "# written by the tests (mbt.c)\n"
 	    "metabase = \"%s\";\n"
 	    "pid_file = \"%s/mbhttpd.pid\";\n"
 	    "error_log = \"%s\";\n"
 	    "%s",
-	    e->metabase, e->dir, e->errlog,
-	    /* As root the workers would become www-data: keep it simple. */
-	    geteuid() == 0 ? "user = \"root\";\ngroup = \"root\";\n" : "");
+	    e->metabase, e->dir, e->errlog, who);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return -1;
 	return mbt_write_file(e->conf, buf);

@@ -36,6 +36,8 @@ struct mbt_env {
 	char		 errlog[PATH_MAX];	/* dir/error.log */
 	unsigned	 port, port2;		/* two free ports on 127.0.0.1 */
 	pid_t		 server;		/* mbhttpd master, or 0 */
+	/* As root: the workers' user and group ("": root's, the default). */
+	char		 user[32], group[32];
 };
 
 /*

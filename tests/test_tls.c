@@ -857,3 +857,84 @@ Test(tls, idle_tls_connection_gives_way_with_close_notify)
 	tls_close(late);
 	SSL_CTX_free(ctx);
 }
+
+/*
+ * Started as root with workers as nobody: the keys stay readable by root
+ * alone, and are used all the same (the master reads them).
+ */
+Test(tls, keys_readable_by_root_alone)
+{
+	char	 file[PATH_MAX], key[PATH_MAX], path[PATH_MAX];
+	struct stat st;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root");
+	snprintf(env.user, sizeof(env.user), "nobody");
+	snprintf(env.group, sizeof(env.group), "nogroup");
+	cert_paths("one", file, key);
+	cr_assert_eq(chmod(key, 0600), 0);
+	/* What the workers must read: the sites' folders, the logs. */
+	cr_assert_eq(chmod(env.dir, 0755), 0);
+	cr_assert_eq(chmod(env.www, 0755), 0);
+	xsnprintf(path, sizeof(path), "%s/one", env.www);
+	cr_assert_eq(chmod(path, 0755), 0);
+	xsnprintf(path, sizeof(path), "%s/one/index.html", env.www);
+	cr_assert_eq(chmod(path, 0644), 0);
+	cr_assert_eq(chmod(env.logs, 0777), 0);
+	start();
+	cr_assert_eq(curl_https("one.test", "/", NULL), 200, "%s %s", out, err);
+	cr_assert_str_eq(out, "site one\n");
+	cr_assert_eq(stat(key, &st), 0);
+	cr_assert_eq(st.st_mode & 077, 0, "the key was made readable");
+	cr_assert_eq(st.st_uid, 0);
+	/* And the workers are nobody's indeed. */
+	pid_t	 pids[64];
+	size_t	 i, n = mbt_workers(&env, pids, 64);
+	char	 line[256];
+	FILE	*f;
+	long	 uid;
+
+	cr_assert(n > 0);
+	for (i = 0; i < n; i++) {
+		xsnprintf(path, sizeof(path), "/proc/%d/status", (int)pids[i]);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;	/* gone since */
+		uid = -1;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strncmp(line, "Uid:", 4) == 0)
+				uid = strtol(line + 4, NULL, 10);
+		fclose(f);
+		cr_assert_eq(uid, 65534, "worker %d runs as %ld", (int)pids[i],
+		    uid);
+	}
+}
+
+/* mbhttpd -t says which sockets are TLS and checks the certificates. */
+Test(tls, config_test_checks_certificates)
+{
+	char		 bin[PATH_MAX], file[PATH_MAX], key[PATH_MAX];
+	char		 conf[PATH_MAX + 32];
+	int		 rc;
+
+	/* mbt_start() writes the bootstrap file -t reads. */
+	start();
+	cr_assert_eq(curl_https("one.test", "/", NULL), 200, "%s", err);
+	cr_assert_eq(mbt_stop(&env), 0);
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	xsnprintf(conf, sizeof(conf), "%s", env.conf);
+	rc = mbt_run((const char *[]){ bin, "-t", "-f", conf, NULL }, out,
+	    sizeof(out), err, sizeof(err), 30000);
+	cr_assert_eq(rc, 0, "%s %s", out, err);
+	xsnprintf(file, sizeof(file), "listen 127.0.0.1:%u (TLS) sites 1 2\n",
+	    env.port2);
+	cr_assert_not_null(strstr(out, file), "%s", out);
+	cr_assert_not_null(strstr(out, "site 1: certificate "), "%s", out);
+	cert_paths("two", file, key);
+	cr_assert_eq(mbt_write_file(file, "garbage\n"), 0);
+	rc = mbt_run((const char *[]){ bin, "-t", "-f", conf, NULL }, out,
+	    sizeof(out), err, sizeof(err), 30000);
+	cr_assert_eq(rc, 1, "%s %s", out, err);
+	cr_assert_not_null(strstr(out, "site 2: no usable certificate"), "%s",
+	    out);
+	cr_assert_not_null(strstr(err, "holds no PEM certificate"), "%s", err);
+}

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metabase.h"
@@ -158,6 +159,37 @@ check_binds(const struct listener *ls, size_t n)
 	return rc;
 }
 
+static int	certs_sync(const struct sitetab *);
+
+/* -t: each started site's certificate loads (the failures said why). */
+static int
+test_certs(const struct sitetab *mi)
+{
+	char		 day[32];
+	struct tm	 tm;
+	time_t		 t;
+	size_t		 i;
+	int		 rc = 0;
+
+	(void)certs_sync(mi);
+	for (i = 0; i < mi->nsites; i++) {
+		if (!mi->sites[i].secure)
+			continue;
+		if ((t = tls_site_expiry(mi->sites[i].id)) == 0) {
+			printf("site %lu: no usable certificate\n",
+			    (unsigned long)mi->sites[i].id);
+			rc = -1;
+			continue;
+		}
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		printf("site %lu: certificate %s, %s %s\n",
+		    (unsigned long)mi->sites[i].id, mi->sites[i].cert,
+		    t < time(NULL) ? "expired" : "expires", day);
+	}
+	return rc;
+}
+
 static int
 test_config(struct sitetab *mi, struct listener *ls, size_t n)
 {
@@ -196,7 +228,8 @@ test_config(struct sitetab *mi, struct listener *ls, size_t n)
 				ids[nids++] = mi->bsite[j];
 		}
 		qsort(ids, nids, sizeof(*ids), cmp_u32);
-		printf("listen %s site%s", ls[i].name, nids == 1 ? "" : "s");
+		printf("listen %s%s site%s", ls[i].name, ls[i].secure ?
+		    " (TLS)" : "", nids == 1 ? "" : "s");
 		for (k = 0; k < nids; k++)
 			printf(" %lu", (unsigned long)ids[k]);
 		printf("\n");
@@ -205,6 +238,8 @@ test_config(struct sitetab *mi, struct listener *ls, size_t n)
 	if (n == 0)
 		printf("no started site has a binding: nothing to listen on\n");
 	if (check_binds(ls, n) == -1)
+		return 1;
+	if (test_certs(mi) == -1)
 		return 1;
 	printf("configuration ok\n");
 	return fflush(stdout) == 0 ? 0 : 1;
@@ -493,8 +528,15 @@ certs_sync(const struct sitetab *mi)
 	if ((want = calloc(mi->nsites + 1, sizeof(*want))) == NULL)
 		return 0;
 	for (i = 0; i < mi->nsites; i++) {
-		if (mi->sites[i].cert == NULL || mi->sites[i].key == NULL)
+		if (!mi->sites[i].secure)
 			continue;
+		if (mi->sites[i].cert == NULL || mi->sites[i].key == NULL) {
+			log_warnx("site %lu has SecureBindings but no %s: its "
+			    "TLS handshakes fail", (unsigned long)
+			    mi->sites[i].id, mi->sites[i].cert == NULL ?
+			    "SSLCertificateFile" : "SSLCertificateKeyFile");
+			continue;
+		}
 		want[n].site = mi->sites[i].id;
 		want[n].cert = mi->sites[i].cert;
 		want[n++].key = mi->sites[i].key;

@@ -178,8 +178,9 @@ read_sites(struct mb *mb, struct sitetab *mi, char *err, size_t errlen)
 	/* The certificates of started sites with secure bindings. */
 	for (i = 0; i < mi->nb; i++) {
 		if (!mi->b[i].secure || (s = find_site(mi, mi->bsite[i])) ==
-		    NULL || s->logtype == UINT32_MAX || s->cert != NULL)
+		    NULL || s->logtype == UINT32_MAX || s->secure)
 			continue;
+		s->secure = 1;
 		snprintf(path, sizeof(path), "/LM/W3SVC/%lu",
 		    (unsigned long)s->id);
 		if (read_str(mb, path, MB_P_SSLCERTFILE, &s->cert) == -1 ||

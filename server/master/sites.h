@@ -26,6 +26,7 @@ struct site {
 	/* With secure bindings: SSLCertificateFile, SSLCertificateKeyFile
 	 * (NULL when not set). */
 	char		*cert, *key;
+	int		 secure;	/* has SecureBindings */
 };
 
 struct sitetab {
