@@ -100,12 +100,20 @@ put_string(FILE *fp, const char *s)
 	putc('"', fp);
 }
 
+/* --secrets: write the properties that hold password hashes too. */
+static int	 export_secrets;
+
 static int
 export_prop(void *arg, const struct mb_prop *p, const struct mb_value *v)
 {
 	FILE		*fp = arg;
 	const char	*s, *sep = "";
 
+	if (p->secret && !export_secrets) {
+		fprintf(fp, "\t\t\t# %s left out: export --secrets writes "
+		    "it\n", p->name);
+		return 0;
+	}
 	fprintf(fp, "\t\t\t%s = ", p->name);
 	switch (p->type) {
 	case MB_BOOL:
@@ -264,6 +272,10 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	char		 key[MB_MAXPATH + 1];
 	int		 rc, status;
 
+	if (argc >= 2 && strcmp(argv[argc - 1], "--secrets") == 0) {
+		export_secrets = 1;
+		argc--;
+	}
 	if (argc > 3)
 		return CTL_USAGE;
 	if (argc == 3) {

@@ -45,7 +45,7 @@ print_value(const struct mb_prop *p, const struct mb_value *v)
 	const char	*s;
 	char		*buf;
 
-	if (p->type == MB_MULTISZ) {
+	if (p->type == MB_MULTISZ && !(p->secret && !ctl_show_secrets)) {
 		MB_MULTISZ_FOREACH(s, v)
 			printf("%s\n", s);
 		return CTL_OK;
@@ -88,6 +88,8 @@ cmd_get(struct ctl *ctl, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--explain") == 0)
 			explain = 1;
+		else if (strcmp(argv[i], "--secrets") == 0)
+			ctl_show_secrets = 1;
 		else if (strncmp(argv[i], "--", 2) == 0) {
 			ctl_errx("get: unknown option '%s'", argv[i]);
 			return CTL_USAGE;
@@ -197,7 +199,7 @@ cmd_create(struct ctl *ctl, int argc, char **argv)
 static int
 enum_prop(void *arg, const struct mb_prop *p, const struct mb_value *v)
 {
-	const char	*s;
+	const char	*s, *c;
 	char		 type[16], *buf;
 	int		 w, first = 1;
 
@@ -207,7 +209,12 @@ enum_prop(void *arg, const struct mb_prop *p, const struct mb_value *v)
 	switch (p->type) {
 	case MB_MULTISZ:
 		MB_MULTISZ_FOREACH(s, v) {
-			printf("%*s \"%s\"\n", first ? 0 : w, "", s);
+			/* A password hash: the name, and "*". */
+			if (p->secret && (c = strchr(s, ':')) != NULL)
+				printf("%*s \"%.*s:*\"\n", first ? 0 : w, "",
+				    (int)(c - s), s);
+			else
+				printf("%*s \"%s\"\n", first ? 0 : w, "", s);
 			first = 0;
 		}
 		if (first)

@@ -41,6 +41,7 @@ static const struct cmd {
 	{ "restore",	OPEN_RW,	cmd_restore },
 	{ "schema",	OPEN_NONE,	cmd_schema },
 	{ "status",	OPEN_DIR,	cmd_status },
+	{ "user",	OPEN_SITE,	cmd_user },
 };
 
 static void	usage(const char *);
@@ -57,7 +58,7 @@ static char	 errbuf[BUFSIZ];
 /* One line a form of a command, each after "mbctl [-m dir] ". */
 static const char *const usages[] = {
 	"init",
-	"get key/property [--explain]",
+	"get key/property [--explain] [--secrets]",
 	"set key/property [value ...]",
 	"delete key[/property]",
 	"enum key",
@@ -67,11 +68,14 @@ static const char *const usages[] = {
 	    " --path dir [--id id] [--force]",
 	"site list",
 	"site start | stop | delete id",
-	"export [key] [file]",
+	"export [key] [file] [--secrets]",
 	"import file [--replace]",
 	"backup file",
 	"restore file",
 	"status [--json | --prometheus]",
+	"user add site[/path] name [--stdin]",
+	"user delete site[/path] name",
+	"user list site[/path]",
 	"schema",
 };
 

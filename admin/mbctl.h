@@ -57,6 +57,8 @@ int	cmd_restore(struct ctl *, int, char **);
 
 /* cmd_status.c: what the running server does now. */
 int	cmd_status(struct ctl *, int, char **);
+/* user add|delete|list SITE[/PATH] [NAME]: AuthUsers (cmd_user.c). */
+int	cmd_user(struct ctl *, int, char **);
 
 /* util.c */
 /*
@@ -106,8 +108,11 @@ int	ctl_split(const char *arg, char key[MB_MAXPATH + 1],
 	    const struct mb_prop **pp);
 /* "BOOL", "DWORD", "STRING" or "MULTISZ". */
 const char *ctl_typename(enum mb_type);
+/* get --secrets: print password hashes (AuthUsers) as they are. */
+extern int	 ctl_show_secrets;
 /*
- * Format a value with mb_value_format() into a buffer the caller frees.
+ * Format a value with mb_value_format() into a buffer the caller frees;
+ * a secret property's hashes show as "*" unless ctl_show_secrets.
  * NULL when out of memory.
  */
 char	*ctl_format(const struct mb_prop *, const struct mb_value *);

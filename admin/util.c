@@ -181,12 +181,41 @@ ctl_typename(enum mb_type t)
 	return "?";
 }
 
+/* AuthUsers as people may see it: the names, each hash as "*". */
+static char *
+format_secret(const struct mb_value *v)
+{
+	const char	*s, *c;
+	char		*buf, *q;
+
+	if ((buf = malloc(v->len + 2 * (v->len / 2 + 1) + 1)) == NULL)
+		return NULL;
+	q = buf;
+	MB_MULTISZ_FOREACH(s, v) {
+		c = strchr(s, ':');
+		if (c == NULL)
+			c = s + strlen(s);
+		if (q != buf)
+			*q++ = '\n';
+		memcpy(q, s, (size_t)(c - s));
+		q += c - s;
+		memcpy(q, ":*", 2);
+		q += 2;
+	}
+	*q = '\0';
+	return buf;
+}
+
+int	 ctl_show_secrets;
+
 char *
 ctl_format(const struct mb_prop *p, const struct mb_value *v)
 {
 	char	 tmp[256], *buf;
 	int	 n;
 
+	if (p->secret && !ctl_show_secrets && p->type == MB_MULTISZ)
+		return format_secret(v);
 	if ((n = mb_value_format(p, v, tmp, sizeof(tmp))) < 0)
 		return strdup("");
 	if ((size_t)n < sizeof(tmp))

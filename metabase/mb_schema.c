@@ -12,6 +12,12 @@
 
 #include "mb_int.h"
 
+static const struct mb_flagname auth_flags[] = {
+	{ "AuthAnonymous",		MB_AUTH_ANONYMOUS },
+	{ "AuthBasic",			MB_AUTH_BASIC },
+	{ NULL, 0 }
+};
+
 static const struct mb_flagname dirbrowse_flags[] = {
 	{ "DirBrowseShowDate",		MB_DIRBROW_SHOW_DATE },
 	{ "DirBrowseShowTime",		MB_DIRBROW_SHOW_TIME },
@@ -175,6 +181,31 @@ const struct mb_prop mb_schema[MB_NPROPS] = {
 	[MB_P_SSLKEYFILE] = { "SSLCertificateKeyFile", NULL, 57354,
 	    MB_STRING, 1, K_SVC_SITE, MB_SYN_ABSPATH, 0, 0, 0, NULL, NULL,
 	    "PEM file: the certificate's private key" },
+	[MB_P_HTTPREDIRECT] = { "HttpRedirect", NULL, 6011,
+	    MB_STRING, 1, K_ALLDIRS, MB_SYN_REDIRECT, 0, 0, 0, NULL, NULL,
+	    "\"destination[, EXACT_DESTINATION|CHILD_ONLY|PERMANENT|TEMPORARY|308]\": send requests elsewhere" },
+	[MB_P_HTTPEXPIRES] = { "HttpExpires", NULL, 6013,
+	    MB_STRING, 1, K_ALLDIRS, MB_SYN_EXPIRES, 0, 0, 0, NULL, NULL,
+	    "\"D, seconds\" or \"S, HTTP-date\": Cache-Control and Expires of responses" },
+	[MB_P_HTTPERRORS] = { "HttpErrors", NULL, 6008,
+	    MB_MULTISZ, 1, K_ALLDIRS, MB_SYN_HTTPERROR, 0, 0, 0, NULL, NULL,
+	    "\"status,substatus|*,FILE|URL,target\": custom error pages" },
+	[MB_P_IPSECURITY] = { "IPSecurity", NULL, 6019,
+	    MB_MULTISZ, 1, K_ALLDIRS, MB_SYN_IPSEC, 0, 0, 0, NULL, NULL,
+	    "GrantByDefault or DenyByDefault, then the addresses and networks excepted" },
+	[MB_P_AUTHFLAGS] = { "AuthFlags", NULL, 57355,
+	    MB_DWORD, 1, K_ALLDIRS, MB_SYN_FLAGS, 0, UINT32_MAX,
+	    MB_AUTH_ANONYMOUS, NULL, auth_flags,
+	    "AuthAnonymous serves anyone; AuthBasic alone asks for a user of AuthUsers" },
+	[MB_P_REALM] = { "Realm", NULL, 6001,
+	    MB_STRING, 1, K_ALLDIRS, MB_SYN_NONE, 0, 0, 0, NULL, NULL,
+	    "the realm a password prompt names (default: the host name)" },
+	[MB_P_AUTHUSERS] = { "AuthUsers", NULL, 57356,
+	    MB_MULTISZ, 1, K_ALLDIRS, MB_SYN_AUTHUSER, 0, 0, 0, NULL, NULL,
+	    "\"name:hash\" users of Basic authentication (mbctl user add)", 1 },
+	[MB_P_AUTHBASICOVERHTTP] = { "AuthBasicOverHTTP", NULL, 57357,
+	    MB_BOOL, 1, K_ALLDIRS, MB_SYN_NONE, 0, 1, 0, NULL, NULL,
+	    "allow Basic authentication over plain HTTP, where passwords travel in clear" },
 };
 
 const struct mb_prop *
@@ -327,6 +358,33 @@ check_syntax(const struct mb_prop *p, const char *s, char *err,
 		return check_mime(s, err, errlen);
 	case MB_SYN_DOCLIST:
 		return check_doclist(s, err, errlen);
+	case MB_SYN_REDIRECT: {
+		struct mb_redirect r;
+
+		return mb_redirect_parse(s, &r, err, errlen) != 0 ? -1 : 0;
+	}
+	case MB_SYN_EXPIRES: {
+		struct mb_expires x;
+
+		return mb_expires_parse(s, &x, err, errlen) != 0 ? -1 : 0;
+	}
+	case MB_SYN_HTTPERROR: {
+		struct mb_httperror h;
+
+		return mb_httperror_parse(s, &h, err, errlen) != 0 ? -1 : 0;
+	}
+	case MB_SYN_IPSEC:
+		return mb_ipsec_check(s, err, errlen) != 0 ? -1 : 0;
+	case MB_SYN_AUTHUSER: {
+		const char *c = strchr(s, ':');
+
+		if (c == NULL || c == s || c[1] != '$' || strchr(c + 1, ':') ||
+		    strpbrk(s, " \t") != NULL) {
+			snprintf(err, errlen, "invalid AuthUsers entry: expected 'name:hash' as mbctl user add writes it");
+			return -1;
+		}
+		return 0;
+	}
 	case MB_SYN_ABSPATH:
 		if (s[0] != '/') {
 			snprintf(err, errlen, "invalid %s '%s': expected an absolute path", p->name, s);

@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 /* Our error codes; LMDB's are -30800 .. -30780, errno values positive. */
 #define MB_NOTFOUND	(-30700)	/* no such key or property */
@@ -90,7 +91,12 @@ enum mb_syntax {
 	MB_SYN_ABSPATH,		/* an absolute file system path */
 	MB_SYN_DOCLIST,		/* "a.html,b.htm": file names, comma separated */
 	MB_SYN_STATE,		/* ServerState: 2 started or 4 stopped */
-	MB_SYN_FLAGS		/* DWORD of named bits (flags[]) */
+	MB_SYN_FLAGS,		/* DWORD of named bits (flags[]) */
+	MB_SYN_REDIRECT,	/* HttpRedirect: mb_redirect_parse() */
+	MB_SYN_EXPIRES,		/* HttpExpires: mb_expires_parse() */
+	MB_SYN_HTTPERROR,	/* HttpErrors: mb_httperror_parse() */
+	MB_SYN_IPSEC,		/* IPSecurity: mb_ipsec_check() */
+	MB_SYN_AUTHUSER		/* "name:$crypt-hash" */
 };
 
 struct mb_flagname {
@@ -112,6 +118,8 @@ struct mb_prop {
 	const char	*dflt_str;	/* default of a STRING, or NULL (empty) */
 	const struct mb_flagname *flags;	/* for MB_SYN_FLAGS */
 	const char	*desc;		/* one line, for mbctl schema */
+	int		 secret;	/* holds password hashes: shown only
+					   when asked */
 };
 
 /* Index of every property in mb_schema[], for direct access. */
@@ -144,6 +152,14 @@ enum mb_pid {
 	MB_P_SECUREBINDINGS,
 	MB_P_SSLCERTFILE,
 	MB_P_SSLKEYFILE,
+	MB_P_HTTPREDIRECT,
+	MB_P_HTTPEXPIRES,
+	MB_P_HTTPERRORS,
+	MB_P_IPSECURITY,
+	MB_P_AUTHFLAGS,
+	MB_P_REALM,
+	MB_P_AUTHUSERS,
+	MB_P_AUTHBASICOVERHTTP,
 	MB_NPROPS
 };
 
@@ -170,6 +186,10 @@ extern const struct mb_prop mb_schema[MB_NPROPS];
 #define MB_ACCESS_SOURCE	0x00000010u
 #define MB_ACCESS_SCRIPT	0x00000200u
 #define MB_ACCESS_NO_REMOTE_READ 0x00001000u
+
+/* AuthFlags bits (IIS values). */
+#define MB_AUTH_ANONYMOUS	0x00000001u
+#define MB_AUTH_BASIC		0x00000002u
 
 /* LogExtFileFlags bits (IIS values). */
 #define MB_LOG_DATE		0x00000001u
@@ -474,5 +494,50 @@ int	mb_site_delete(struct mb *mb, uint32_t id);
  */
 int	mb_backup(struct mb *mb, const char *file);
 int	mb_restore(struct mb *mb, const char *file);
+
+/*
+ * The value syntaxes the server acts on, parsed alike by the schema's
+ * check and by mbhttpd.  Each returns 0, or MB_BADVALUE with a sentence
+ * in err.  Pointers point into s.
+ */
+/* HttpRedirect: "destination[, FLAG ...]" (IIS's flags). */
+#define MB_REDIR_EXACT		0x01	/* EXACT_DESTINATION */
+#define MB_REDIR_CHILD_ONLY	0x02	/* CHILD_ONLY */
+#define MB_REDIR_PERMANENT	0x04	/* PERMANENT: 301 */
+#define MB_REDIR_TEMPORARY	0x08	/* TEMPORARY: 302, the default */
+#define MB_REDIR_308		0x10	/* 308 */
+struct mb_redirect {
+	const char	*dest;		/* http://, https:// or /path */
+	size_t		 destlen;
+	unsigned	 flags;
+	int		 status;	/* 301, 302 or 308 */
+};
+int	mb_redirect_parse(const char *s, struct mb_redirect *r, char *err,
+	    size_t errlen);
+/* HttpExpires: "" none, "D, seconds" from now, "S, HTTP-date". */
+struct mb_expires {
+	int		 kind;		/* 0 none, 'D' or 'S' */
+	uint32_t	 secs;		/* 'D' */
+	time_t		 at;		/* 'S' */
+};
+int	mb_expires_parse(const char *s, struct mb_expires *x, char *err,
+	    size_t errlen);
+/* One HttpErrors entry: "status,substatus|*,FILE|URL,target". */
+struct mb_httperror {
+	unsigned	 status;	/* 400 .. 599 */
+	int		 sub;		/* -1 for '*' */
+	int		 url;		/* URL (a local path), else FILE */
+	const char	*target;	/* absolute file path or local URL */
+};
+int	mb_httperror_parse(const char *s, struct mb_httperror *h, char *err,
+	    size_t errlen);
+/* One IPSecurity entry: GrantByDefault, DenyByDefault, ADDR[/LEN]. */
+int	mb_ipsec_check(const char *s, char *err, size_t errlen);
+/*
+ * Whether client address ip (inet_ntop text) may be served under an
+ * IPSecurity value v: granted by default unless listed, or, after
+ * DenyByDefault, denied unless listed.  An empty value grants all.
+ */
+int	mb_ipsec_allows(const struct mb_value *v, const char *ip);
 
 #endif /* METABASE_H */

@@ -2345,6 +2345,45 @@ Test(server, unreadable_file_is_403)
 	mbt_resp_free(&r);
 }
 
+/* One request answered on port: a worker is up and serving. */
+static void
+answered_once(unsigned port)
+{
+	struct mbt_resp	 r;
+	long long	 deadline = mbt_now_ms() + RUN_TIMEOUT_MS;
+
+	while (mbt_request(port, "GET / HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n", &r) != 0) {
+		cr_assert(mbt_now_ms() < deadline, "no answer");
+		mbt_sleep_ms(50);
+	}
+	mbt_resp_free(&r);
+}
+
+/* How many of the server's workers run as root now. */
+static int
+root_workers(void)
+{
+	char	 path[64], line[256];
+	pid_t	 pids[64];
+	size_t	 i, n = mbt_workers(&env, pids, 64);
+	FILE	*f;
+	int	 root = 0;
+
+	for (i = 0; i < n; i++) {
+		xsnprintf(path, sizeof(path), "/proc/%ld/status",
+		    (long)pids[i]);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL)
+			if (strncmp(line, "Uid:", 4) == 0 &&
+			    strstr(line, "\t0") != NULL)
+				root++;
+		fclose(f);
+	}
+	return root;
+}
+
 /*
  * Started as root, the workers are the configured user with no way back:
  * every uid and gid theirs, no supplementary group root's; and the
@@ -2358,6 +2397,7 @@ Test(server, workers_drop_root_for_good)
 	size_t	 n, i;
 	struct stat st;
 	FILE	*f;
+	long long deadline;
 	int	 uids = 0, gids = 0;
 
 	if (geteuid() != 0)
@@ -2367,6 +2407,15 @@ Test(server, workers_drop_root_for_good)
 	    env.metabase);
 	cr_assert_eq(mbt_write_file(conf, buf), 0);
 	start_leaky(conf);
+	/*
+	 * The port answers as soon as it listens, while the first workers
+	 * may still be opening the metabase as root: wait (bounded) for the
+	 * pool to be past that.
+	 */
+	answered_once(env.port);
+	deadline = mbt_now_ms() + RUN_TIMEOUT_MS;
+	while (root_workers() > 0 && mbt_now_ms() < deadline)
+		mbt_sleep_ms(50);
 	n = mbt_workers(&env, pids, 64);
 	cr_assert_gt(n, 0);
 	for (i = 0; i < n; i++) {

@@ -37,6 +37,7 @@ resp_reason(int status)
 	case 301: return "Moved Permanently";
 	case 304: return "Not Modified";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
@@ -523,6 +524,41 @@ resp_mime(const char *mimemap, size_t maplen, const char *name,
 	}
 	*len = sizeof(dflt) - 1;
 	return dflt;
+}
+
+/* Text types: text/ anything, and the application types that are text. */
+static int
+is_text(const char *t, size_t n)
+{
+	static const char *const apps[] = { "application/javascript",
+	    "application/json", "application/xml", "image/svg+xml" };
+	size_t	 i, m;
+
+	if (n >= 5 && strncasecmp(t, "text/", 5) == 0)
+		return 1;
+	for (i = 0; i < sizeof(apps) / sizeof(apps[0]); i++) {
+		m = strlen(apps[i]);
+		if (n == m && strncasecmp(t, apps[i], m) == 0)
+			return 1;
+	}
+	/* application/...+json, +xml */
+	return n > 17 && strncasecmp(t, "application/", 12) == 0 &&
+	    ((n > 5 && strncasecmp(t + n - 5, "+json", 5) == 0) ||
+	    strncasecmp(t + n - 4, "+xml", 4) == 0);
+}
+
+size_t
+resp_content_type(const char *t, size_t n, char *buf, size_t len)
+{
+	int	 m;
+
+	if (memchr(t, ';', n) != NULL || !is_text(t, n))
+		m = snprintf(buf, len, "%.*s", (int)n, t);
+	else
+		m = snprintf(buf, len, "%.*s; charset=utf-8", (int)n, t);
+	if (m < 0 || len == 0)
+		return 0;
+	return (size_t)m < len ? (size_t)m : len - 1;
 }
 
 size_t

@@ -98,6 +98,12 @@ int	resp_range(const struct hp_request *req, const struct resp_cond *c,
  * ".ext,type" strings; "*,type" is the fallback).  *len gets its length.
  * Points into mimemap, or at "application/octet-stream".
  */
+/*
+ * The Content-Type value of type t[0 .. n) into buf: text types (text/ any,
+ * JavaScript, JSON, XML, SVG) get "; charset=utf-8" unless t has
+ * parameters of its own.  Returns its length.
+ */
+size_t	resp_content_type(const char *t, size_t n, char *buf, size_t len);
 const char *resp_mime(const char *mimemap, size_t maplen, const char *name,
 	    size_t namelen, size_t *len);
 

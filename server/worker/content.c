@@ -47,7 +47,7 @@ file_reply(struct reply *rp, const struct content_req *cr, int fd,
 {
 	const struct mb_value *mm = &cr->vh->props.v[MB_P_MIMEMAP];
 	struct resp	*r = &rp->r;
-	char		 etag[64], cr_line[96];
+	char		 etag[64], cr_line[96], type[160];
 	const char	*ctype;
 	size_t		 etaglen, ctlen, room;
 	off_t		 first = 0, last = st->st_size - 1, count;
@@ -79,7 +79,8 @@ file_reply(struct reply *rp, const struct content_req *cr, int fd,
 	reply_head(rp, status);
 	if (status != 304) {
 		ctype = resp_mime(mm->str, mm->len, name, namelen, &ctlen);
-		resp_header(r, "Content-Type", ctype, ctlen);
+		ctlen = resp_content_type(ctype, ctlen, type, sizeof(type));
+		resp_header(r, "Content-Type", type, ctlen);
 		resp_header_num(r, "Content-Length", (long long)count);
 	}
 	/* RFC 9110 8.8.2.1: never later than Date. */
@@ -88,6 +89,8 @@ file_reply(struct reply *rp, const struct content_req *cr, int fd,
 	resp_header(r, "ETag", etag, etaglen);
 	if (status != 304)
 		RAW_LIT(r, "Accept-Ranges: bytes\r\n");
+	if (cr->ctx->expires != NULL)
+		resp_raw(r, cr->ctx->expires, cr->ctx->expireslen);
 	if (status == 206) {
 		n = snprintf(cr_line, sizeof(cr_line), "bytes %lld-%lld/%lld",
 		    (long long)first, (long long)last, (long long)st->st_size);

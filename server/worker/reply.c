@@ -14,6 +14,7 @@
 #include "server/http/keepalive.h"
 #include "server/http/response.h"
 #include "server/worker/conn.h"
+#include "server/worker/errpage.h"
 #include "server/worker/reply.h"
 #include "server/worker/settings.h"
 
@@ -152,8 +153,18 @@ void
 reply_error(struct reply *rp, const struct reply_ctx *ctx, int status,
     const char *detail, const struct mb_value *custom)
 {
-	size_t	 n;
+	const char	*ctype;
+	char		 type[160];
+	size_t		 n, ctlen;
 
+	if (errpage_find(ctx->errs, status, ctx->sub, rp->x, &n, &ctype,
+	    &ctlen) == 0) {
+		ctlen = resp_content_type(ctype, ctlen, type, sizeof(type));
+		reply_mem(rp, ctx, status, type, rp->x->buf, n,
+		    status == 405 ? REPLY_ALLOW_LINE : NULL,
+		    status == 405 ? sizeof(REPLY_ALLOW_LINE) - 1 : 0, custom);
+		return;
+	}
 	n = reply_error_page(rp, status, detail);
 	reply_mem(rp, ctx, status, "text/html; charset=utf-8", rp->x->buf, n,
 	    status == 405 ? REPLY_ALLOW_LINE : NULL,

@@ -25,6 +25,7 @@
 #define REPLY_ALLOW_LINE	"Allow: GET, HEAD, OPTIONS\r\n"
 
 struct conn;
+struct errpage_site;
 struct hp_request;
 struct settings;
 
@@ -43,6 +44,13 @@ struct reply_ctx {
 	int		 close;		/* close after it, whatever */
 	int		 stopping;	/* the worker retires or must stop */
 	int		 pool_busy;	/* clients wait and no worker is idle */
+	/* The site's own error pages (HttpErrors), or NULL; needs the
+	 * request's snapshot open. */
+	const struct errpage_site *errs;
+	int		 sub;		/* IIS's substatus of an error */
+	/* HttpExpires in effect: its Cache-Control and Expires lines. */
+	const char	*expires;
+	size_t		 expireslen;
 };
 
 struct reply {
@@ -79,7 +87,10 @@ int	reply_end_head(struct reply *rp, const struct reply_ctx *ctx);
 void	reply_mem(struct reply *rp, const struct reply_ctx *ctx, int status,
 	    const char *ctype, const char *body, size_t blen,
 	    const char *extra, size_t extralen, const struct mb_value *custom);
-/* The built-in HTML page of status (with a detail sentence, or NULL). */
+/*
+ * The error page of status: the site's own (ctx->errs) with the same
+ * status, else the built-in HTML page (with a detail sentence, or NULL).
+ */
 void	reply_error(struct reply *rp, const struct reply_ctx *ctx, int status,
 	    const char *detail, const struct mb_value *custom);
 /* The error page of status, written into rp->x; its length (0 when out of

@@ -20,7 +20,9 @@
 #include "server/tls/tls.h"
 #include "server/worker/accesslog.h"
 #include "server/worker/conn.h"
+#include "server/worker/authcheck.h"
 #include "server/worker/content.h"
+#include "server/worker/redirect.h"
 #include "server/worker/reply.h"
 #include "server/worker/request.h"
 #include "server/worker/settings.h"
@@ -160,6 +162,107 @@ skip_body(struct worker *w, struct conn *c, const struct hp_request *req,
 	}
 }
 
+/* The length of "/LM/W3SVC/<id>/ROOT", where the URL path begins in
+ * vh->key. */
+static size_t
+site_root_len(const struct vhost *vh)
+{
+	const char	*p = strstr(vh->key + 10, "/ROOT");
+
+	return p != NULL ? (size_t)(p - vh->key) + 5 : 0;
+}
+
+/*
+ * The site's settings that shape every reply of the request: its error
+ * pages (HttpErrors) and its caching lines (HttpExpires).
+ */
+static void
+site_directives(struct worker *w, struct request *rq, struct reply_ctx *ctx)
+{
+	const struct mb_props *p = &w->vh.props;
+	struct mb_expires x;
+	char		 err[8], date[32];
+	int		 n = 0;
+
+	if (p->v[MB_P_HTTPERRORS].len > 0) {
+		rq->errs.mb = w->mb;
+		rq->errs.site = w->vh.site;
+		rq->errs.errors = &p->v[MB_P_HTTPERRORS];
+		rq->errs.mimemap = &p->v[MB_P_MIMEMAP];
+		ctx->errs = &rq->errs;
+	}
+	if (p->v[MB_P_HTTPEXPIRES].len == 0 ||
+	    mb_expires_parse(p->v[MB_P_HTTPEXPIRES].str, &x, err,
+	    sizeof(err)) != 0 || x.kind == 0)
+		return;
+	if (x.kind == 'D' && x.secs == 0)
+		n = snprintf(rq->expires, sizeof(rq->expires),
+		    "Cache-Control: no-cache\r\n");
+	else if (x.kind == 'D') {
+		snprintf(date, sizeof(date), "%s",
+		    resp_date(time(NULL) + (time_t)x.secs));
+		n = snprintf(rq->expires, sizeof(rq->expires),
+		    "Cache-Control: max-age=%lu\r\nExpires: %s\r\n",
+		    (unsigned long)x.secs, date);
+	} else
+		n = snprintf(rq->expires, sizeof(rq->expires),
+		    "Expires: %s\r\n", resp_date(x.at));
+	if (n > 0 && (size_t)n < sizeof(rq->expires)) {
+		ctx->expires = rq->expires;
+		ctx->expireslen = (size_t)n;
+	}
+}
+
+/*
+ * Basic authentication of a folder: 1 after building the 401 or 403 that
+ * answers, 0 to go on (the user, if any, in rq->user).
+ */
+static int
+protected(struct worker *w, const struct conn *c, struct request *rq,
+    struct reply *rp, struct reply_ctx *ctx)
+{
+	const struct mb_props *p = &w->vh.props;
+	const struct hp_request *req = rq->req;
+	const char	*realm = p->v[MB_P_REALM].str;
+	char		 line[400];
+	size_t		 n, i, rl;
+	int		 len;
+
+	switch (authcheck(p, req, c->tls != NULL, rq->user,
+	    sizeof(rq->user))) {
+	case AUTH_OPEN:
+	case AUTH_OK:
+		return 0;
+	case AUTH_NEEDS_TLS:
+		/* IIS's 403.4: SSL required. */
+		rq->substatus = 4;
+		ctx->sub = 4;
+		reply_error(rp, ctx, 403, "This folder asks for a password, "
+		    "which may be sent over HTTPS only.", NULL);
+		return 1;
+	case AUTH_ASK:
+		break;
+	}
+	if (realm == NULL || realm[0] == '\0') {
+		realm = req->host != NULL ? req->host : "mbhttpd";
+		rl = req->host != NULL ? req->host_len : 7;
+	} else
+		rl = strlen(realm);
+	if (rl > 200)
+		rl = 200;
+	len = snprintf(line, sizeof(line), "WWW-Authenticate: Basic realm=\"");
+	n = (size_t)len;
+	for (i = 0; i < rl; i++)
+		line[n++] = realm[i] == '"' || realm[i] == '\\' ||
+		    (unsigned char)realm[i] < 0x20 ? '_' : realm[i];
+	n += (size_t)snprintf(line + n, sizeof(line) - n,
+	    "\", charset=\"UTF-8\"\r\n");
+	reply_mem(rp, ctx, 401, "text/html; charset=utf-8", rp->x->buf,
+	    reply_error_page(rp, 401, "This folder asks for a user name and "
+	    "password."), line, n, NULL);
+	return 1;
+}
+
 /*
  * AccessSSL over plain HTTP: 301 to the same URL on https, at the port of
  * the site's first secure binding (none: 403, as IIS's 403.4).
@@ -231,6 +334,7 @@ answer(struct worker *w, const struct conn *c, struct request *rq,
 	struct content_req cr;
 	struct resp_cond cond;
 	size_t		 n;
+	int		 st;
 
 	/*
 	 * MaxConnectionsPerClient of the site (the service's when it has
@@ -289,9 +393,29 @@ answer(struct worker *w, const struct conn *c, struct request *rq,
 		    NULL);
 		return;
 	}
+	/* IPSecurity, before anything of the site is touched (IIS's
+	 * 403.6). */
+	if (rc == 0 && !mb_ipsec_allows(&vh->props.v[MB_P_IPSECURITY],
+	    c->cip)) {
+		rq->substatus = 6;
+		ctx->sub = 6;
+		reply_error(rp, ctx, 403, "Your address may not reach this "
+		    "resource.", NULL);
+		return;
+	}
 	if (c->tls == NULL && rc == 0 &&
 	    (vh->props.v[MB_P_ACCESSFLAGS].dword & MB_ACCESS_SSL)) {
 		https_redirect(w, c, rq, rp, ctx);
+		return;
+	}
+	if (rc == 0 && protected(w, c, rq, rp, ctx))
+		return;
+	if (rc == 0 && vh->props.v[MB_P_HTTPREDIRECT].len > 0 &&
+	    (n = redirect_location(&vh->props.v[MB_P_HTTPREDIRECT],
+	    site_root_len(vh), rq->path, rq->plen, rq->query, rq->qlen,
+	    w->scratch_loc, sizeof(w->scratch_loc), &st)) > 0) {
+		reply_mem(rp, ctx, st, "text/html; charset=utf-8", rp->x->buf,
+		    reply_error_page(rp, st, NULL), w->scratch_loc, n, custom);
 		return;
 	}
 	if (req->meth == HP_M_OTHER) {
@@ -416,8 +540,13 @@ request_serve(struct worker *w, struct conn *c, struct request *rq,
 	rq->pool_busy = worker_pool_busy(w, c);
 	ctx_fill(&ctx, w, rq);
 	ctx.body_read = rq->body_read || skip;
+	if (hrc == 0 && rc == 0 && req->form != HP_TF_ASTERISK)
+		site_directives(w, rq, &ctx);
 	answer(w, c, rq, &rp, &ctx, hrc, rc);
 	mb_end(w->mb);
+	/* What pointed into the snapshot is gone with it. */
+	ctx.errs = NULL;
+	ctx.expires = NULL;
 	if (skip) {
 		/* Timed by the site's HeaderWaitTimeout. */
 		tmo = rq->set.hdr_timeout ? rq->set.hdr_timeout :
@@ -533,6 +662,8 @@ request_log(const struct request *rq, const struct conn *c)
 	e.uri_query.ptr = rq->query;
 	e.uri_query.len = rq->qlen;
 	e.status = (unsigned)rq->status;
+	e.substatus = rq->substatus;
+	e.username = accesslog_cstr(rq->user);
 	e.bytes_sent = (uint64_t)rq->sent;
 	e.bytes_recv = rq->received;
 	e.time_taken = conn_elapsed_ms(&rq->start);

@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include "server/http/keepalive.h"
+#include "server/http/auth.h"
+#include "server/worker/errpage.h"
 #include "server/worker/settings.h"
 
 struct conn;
@@ -41,6 +43,12 @@ struct request {
 	const char	*query;
 	size_t		 qlen;
 	enum ka_next	 next;		/* what the connection does next */
+	unsigned	 substatus;	/* IIS's, for the log: 403.6 */
+	char		 user[AUTH_MAXUSER + 1];	/* Basic's, or "" */
+	/* The site's error pages, and HttpExpires's lines, while its
+	 * snapshot is open. */
+	struct errpage_site errs;
+	char		 expires[128];
 };
 
 /* Start rq for the nreq-th request of a connection, begun at start. */

@@ -57,6 +57,7 @@ struct worker {
 	char		 rbuf[WORKER_RBUF];
 	char		 wbuf[WORKER_WBUF];
 	char		 pathbuf[HP_MAXREQLINE + 2];
+	char		 scratch_loc[HP_MAXREQLINE * 3 + 512]; /* a Location */
 };
 
 /*
