@@ -206,6 +206,12 @@ const struct mb_prop mb_schema[MB_NPROPS] = {
 	[MB_P_AUTHBASICOVERHTTP] = { "AuthBasicOverHTTP", NULL, 57357,
 	    MB_BOOL, 1, K_ALLDIRS, MB_SYN_NONE, 0, 1, 0, NULL, NULL,
 	    "allow Basic authentication over plain HTTP, where passwords travel in clear" },
+	[MB_P_DOSTATICCOMPRESSION] = { "DoStaticCompression", NULL, 57358,
+	    MB_BOOL, 1, K_ALLDIRS, MB_SYN_NONE, 0, 1, 0, NULL, NULL,
+	    "send files of HcFileExtensions gzip-compressed to clients that accept it" },
+	[MB_P_HCFILEEXTENSIONS] = { "HcFileExtensions", NULL, 57359,
+	    MB_MULTISZ, 1, K_ALLDIRS, MB_SYN_EXT, 0, 0, 0, NULL, NULL,
+	    "extensions compressed (empty: htm html txt css js mjs json xml svg)" },
 };
 
 const struct mb_prop *
@@ -375,6 +381,19 @@ check_syntax(const struct mb_prop *p, const char *s, char *err,
 	}
 	case MB_SYN_IPSEC:
 		return mb_ipsec_check(s, err, errlen) != 0 ? -1 : 0;
+	case MB_SYN_EXT: {
+		const char *q;
+
+		for (q = s; *q != '\0'; q++)
+			if (!isalnum((unsigned char)*q) && *q != '-' &&
+			    *q != '_')
+				break;
+		if (*q != '\0') {
+			snprintf(err, errlen, "invalid %s entry '%s': an extension without its dot, as html", p->name, s);
+			return -1;
+		}
+		return 0;
+	}
 	case MB_SYN_AUTHUSER: {
 		const char *c = strchr(s, ':');
 

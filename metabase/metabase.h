@@ -96,7 +96,8 @@ enum mb_syntax {
 	MB_SYN_EXPIRES,		/* HttpExpires: mb_expires_parse() */
 	MB_SYN_HTTPERROR,	/* HttpErrors: mb_httperror_parse() */
 	MB_SYN_IPSEC,		/* IPSecurity: mb_ipsec_check() */
-	MB_SYN_AUTHUSER		/* "name:$crypt-hash" */
+	MB_SYN_AUTHUSER,	/* "name:$crypt-hash" */
+	MB_SYN_EXT		/* a file name extension, without its dot */
 };
 
 struct mb_flagname {
@@ -160,6 +161,8 @@ enum mb_pid {
 	MB_P_REALM,
 	MB_P_AUTHUSERS,
 	MB_P_AUTHBASICOVERHTTP,
+	MB_P_DOSTATICCOMPRESSION,
+	MB_P_HCFILEEXTENSIONS,
 	MB_NPROPS
 };
 

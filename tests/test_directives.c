@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <stdint.h>
+#include <zlib.h>
 
 #include "mbt.h"
 
@@ -449,4 +451,139 @@ Test(directives, passwords_for_a_folder)
 	    sizeof(err), 10000), 0);
 	log = out;
 	cr_assert_not_null(strstr(log, " alice 127.0.0.1 "), "%s", log);
+}
+
+/* GET path with extra header lines, on a new connection. */
+static void
+get_with(const char *path, const char *lines, struct mbt_resp *r,
+    int head)
+{
+	char	 req[2048];
+
+	xsnprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: one.test\r\n%s"
+	    "Connection: close\r\n\r\n", head ? "HEAD" : "GET", path, lines);
+	if (head) {
+		int fd = mbt_connect(env.port);
+
+		cr_assert(fd != -1);
+		cr_assert_eq(mbt_send(fd, req), 0);
+		cr_assert_eq(mbt_read_response(fd, r, 1), 0);
+		mbt_close(fd);
+	} else
+		cr_assert_eq(mbt_request(env.port, req, r), 0, "GET %s", path);
+}
+
+/* Inflate a gzip body; the result in out (NUL-terminated). */
+static size_t
+gunzip(const char *in, size_t n, char *dst, size_t cap)
+{
+	z_stream	 z;
+	size_t		 len;
+
+	memset(&z, 0, sizeof(z));
+	cr_assert_eq(inflateInit2(&z, 15 + 16), Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = (Bytef *)dst;
+	z.avail_out = (uInt)cap - 1;
+	cr_assert_eq(inflate(&z, Z_FINISH), Z_STREAM_END, "not gzip");
+	len = z.total_out;
+	inflateEnd(&z);
+	dst[len] = '\0';
+	return len;
+}
+
+Test(directives, static_compression)
+{
+	static char	 big[8192], plain[16384];
+	struct mbt_resp	 r, p;
+	char		 etag[128], lines[256], path[PATH_MAX], *gz;
+	size_t		 i;
+
+	for (i = 0; i + 1 < sizeof(big); i++)
+		big[i] = "mbhttpd compresses text once.\n"[i % 30];
+	put("/big.txt", big);
+	put("/old/big.txt", big);
+	put("/big.png", big);
+	refused("W3SVC/HcFileExtensions", ".txt");
+	ok((const char *[]){ "set", "W3SVC/DoStaticCompression", "TRUE",
+	    NULL });
+	ok((const char *[]){ "create", "W3SVC/1/ROOT/old", NULL });
+	ok((const char *[]){ "set", "W3SVC/1/ROOT/old/DoStaticCompression",
+	    "FALSE", NULL });
+	start();
+	/* Plain to a client that does not ask, but it varies. */
+	get_with("/big.txt", "", &p, 0);
+	cr_assert_eq(p.status, 200);
+	cr_assert_null(mbt_header(&p, "Content-Encoding"));
+	cr_assert_str_eq(mbt_header(&p, "Vary"), "Accept-Encoding");
+	cr_assert_eq(p.bodylen, strlen(big));
+	/* gzip to one that does, with its own ETag. */
+	get_with("/big.txt", "Accept-Encoding: br;q=0, gzip\r\n", &r, 0);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(mbt_header(&r, "Content-Encoding"), "gzip");
+	cr_assert_str_eq(mbt_header(&r, "Vary"), "Accept-Encoding");
+	cr_assert_str_eq(mbt_header(&r, "Content-Type"),
+	    "text/plain; charset=utf-8");
+	cr_assert_lt(r.bodylen, strlen(big) / 4);
+	cr_assert_eq(gunzip(r.body, r.bodylen, plain, sizeof(plain)),
+	    strlen(big));
+	cr_assert_str_eq(plain, big);
+	xsnprintf(etag, sizeof(etag), "%s", mbt_header(&r, "ETag"));
+	cr_assert_str_neq(etag, mbt_header(&p, "ETag"));
+	mbt_resp_free(&p);
+	/* The same again: from the cache, the same bytes. */
+	get_with("/big.txt", "Accept-Encoding: gzip\r\n", &p, 0);
+	cr_assert_eq(p.bodylen, r.bodylen);
+	cr_assert_eq(memcmp(p.body, r.body, r.bodylen), 0);
+	mbt_resp_free(&p);
+	/* HEAD agrees with GET. */
+	get_with("/big.txt", "Accept-Encoding: gzip\r\n", &p, 1);
+	cr_assert_eq(p.status, 200);
+	cr_assert_eq(strtoul(mbt_header(&p, "Content-Length"), NULL, 10),
+	    r.bodylen);
+	cr_assert_str_eq(mbt_header(&p, "ETag"), etag);
+	mbt_resp_free(&p);
+	/* If-None-Match with the compressed ETag: 304. */
+	xsnprintf(lines, sizeof(lines), "Accept-Encoding: gzip\r\n"
+	    "If-None-Match: %s\r\n", etag);
+	get_with("/big.txt", lines, &p, 0);
+	cr_assert_eq(p.status, 304);
+	cr_assert_str_eq(mbt_header(&p, "Vary"), "Accept-Encoding");
+	mbt_resp_free(&p);
+	/* A range is of the compressed bytes. */
+	get_with("/big.txt", "Accept-Encoding: gzip\r\nRange: bytes=0-9\r\n",
+	    &p, 0);
+	cr_assert_eq(p.status, 206);
+	cr_assert_str_eq(mbt_header(&p, "Content-Encoding"), "gzip");
+	cr_assert_eq(p.bodylen, 10);
+	cr_assert_eq(memcmp(p.body, r.body, 10), 0);
+	mbt_resp_free(&p);
+	mbt_resp_free(&r);
+	/* Refused with q=0; a type not listed; a folder that says no. */
+	get_with("/big.txt", "Accept-Encoding: gzip;q=0\r\n", &p, 0);
+	cr_assert_null(mbt_header(&p, "Content-Encoding"));
+	mbt_resp_free(&p);
+	get_with("/big.png", "Accept-Encoding: gzip\r\n", &p, 0);
+	cr_assert_null(mbt_header(&p, "Content-Encoding"));
+	cr_assert_null(mbt_header(&p, "Vary"));
+	mbt_resp_free(&p);
+	get_with("/old/big.txt", "Accept-Encoding: gzip\r\n", &p, 0);
+	cr_assert_null(mbt_header(&p, "Content-Encoding"));
+	mbt_resp_free(&p);
+	/* big.txt.gz beside it, as new: served as it is. */
+	xsnprintf(path, sizeof(path), "%s/one/big.txt", env.www);
+	cr_assert_eq(mbt_run((const char *[]){ "/bin/sh", "-c",
+	    "gzip -9 -c \"$0\" > \"$0.gz\"", path, NULL }, out, sizeof(out),
+	    err, sizeof(err), 10000), 0, "%s", err);
+	xsnprintf(path, sizeof(path), "%s/one/big.txt.gz", env.www);
+	cr_assert_not_null(gz = mbt_slurp(path));
+	get_with("/big.txt", "Accept-Encoding: gzip\r\n", &p, 0);
+	cr_assert_str_eq(mbt_header(&p, "Content-Encoding"), "gzip");
+	struct stat zst;
+	cr_assert_eq(stat(path, &zst), 0);
+	cr_assert_eq(p.bodylen, (size_t)zst.st_size);
+	cr_assert_eq(memcmp(p.body, gz, p.bodylen), 0);
+	mbt_resp_free(&p);
+	free(gz);
 }

@@ -526,6 +526,77 @@ resp_mime(const char *mimemap, size_t maplen, const char *name,
 	return dflt;
 }
 
+/* Whether a weight ";q=..." (after the coding, maybe absent) is 0. */
+static int
+q_zero(const char *p, const char *end)
+{
+	for (; p < end; p++) {
+		if (*p != 'q' && *p != 'Q')
+			continue;
+		while (++p < end && (*p == ' ' || *p == '\t'))
+			;
+		if (p >= end || *p != '=')
+			return 0;
+		while (++p < end && (*p == ' ' || *p == '\t'))
+			;
+		if (p >= end || *p != '0')
+			return 0;
+		for (p++; p < end && (*p == '.' || *p == '0'); p++)
+			;
+		return p == end || *p == ' ' || *p == '\t' || *p == ';';
+	}
+	return 0;
+}
+
+unsigned
+resp_accept_encoding(const struct hp_request *req)
+{
+	const struct hp_header *h;
+	const char	*p, *end, *e, *t, *semi;
+	unsigned	 yes = 0, no = 0, bit;
+	size_t		 i, n;
+	int		 star = 0, star_no = 0;
+
+	for (i = 0; i < req->nheaders; i++) {
+		h = &req->headers[i];
+		if (h->name_len != 15 ||
+		    strncasecmp(h->name, "Accept-Encoding", 15) != 0)
+			continue;
+		for (p = h->value, end = h->value + h->value_len; p < end;
+		    p = e + 1) {
+			if ((e = memchr(p, ',', (size_t)(end - p))) == NULL)
+				e = end;
+			while (p < e && (*p == ' ' || *p == '\t'))
+				p++;
+			if (p >= e)
+				continue;
+			semi = memchr(p, ';', (size_t)(e - p));
+			for (t = semi != NULL ? semi : e; t > p &&
+			    (t[-1] == ' ' || t[-1] == '\t'); t--)
+				;
+			n = (size_t)(t - p);
+			bit = n == 4 && strncasecmp(p, "gzip", 4) == 0 ?
+			    RESP_AE_GZIP : n == 6 && strncasecmp(p, "x-gzip",
+			    6) == 0 ? RESP_AE_GZIP : n == 2 &&
+			    strncasecmp(p, "br", 2) == 0 ? RESP_AE_BR : 0;
+			if (n == 1 && *p == '*') {
+				star = 1;
+				star_no = semi != NULL && q_zero(semi + 1, e);
+				continue;
+			}
+			if (bit == 0)
+				continue;
+			if (semi != NULL && q_zero(semi + 1, e))
+				no |= bit;
+			else
+				yes |= bit;
+		}
+	}
+	if (star && !star_no)
+		yes |= (RESP_AE_GZIP | RESP_AE_BR) & ~no;
+	return yes & ~no;
+}
+
 /* Text types: text/ anything, and the application types that are text. */
 static int
 is_text(const char *t, size_t n)

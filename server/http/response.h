@@ -98,6 +98,10 @@ int	resp_range(const struct hp_request *req, const struct resp_cond *c,
  * ".ext,type" strings; "*,type" is the fallback).  *len gets its length.
  * Points into mimemap, or at "application/octet-stream".
  */
+/* Content codings a client accepts (Accept-Encoding, RFC 9110 12.5.3). */
+#define RESP_AE_GZIP	0x1
+#define RESP_AE_BR	0x2
+unsigned resp_accept_encoding(const struct hp_request *req);
 /*
  * The Content-Type value of type t[0 .. n) into buf: text types (text/ any,
  * JavaScript, JSON, XML, SVG) get "; charset=utf-8" unless t has

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "server/limits.h"
 #include "server/worker/content.h"
 #include "server/worker/filecache.h"
+#include "server/worker/gzcache.h"
 #include "server/worker/reply.h"
 #include "server/worker/vhost.h"
 
@@ -43,7 +45,7 @@ custom(const struct content_req *cr)
 static void
 file_reply(struct reply *rp, const struct content_req *cr, int fd,
     const struct stat *st, const char *data, const char *tag, size_t taglen,
-    const char *name, size_t namelen)
+    const char *name, size_t namelen, const char *extra)
 {
 	const struct mb_value *mm = &cr->vh->props.v[MB_P_MIMEMAP];
 	struct resp	*r = &rp->r;
@@ -91,6 +93,8 @@ file_reply(struct reply *rp, const struct content_req *cr, int fd,
 		RAW_LIT(r, "Accept-Ranges: bytes\r\n");
 	if (cr->ctx->expires != NULL)
 		resp_raw(r, cr->ctx->expires, cr->ctx->expireslen);
+	if (extra != NULL)
+		resp_raw(r, extra, strlen(extra));
 	if (status == 206) {
 		n = snprintf(cr_line, sizeof(cr_line), "bytes %lld-%lld/%lld",
 		    (long long)first, (long long)last, (long long)st->st_size);
@@ -135,6 +139,112 @@ file_reply(struct reply *rp, const struct content_req *cr, int fd,
 		close(fd);
 }
 
+#define VARY_LINE	"Vary: Accept-Encoding\r\n"
+#define GZIP_LINES	"Content-Encoding: gzip\r\n" VARY_LINE
+#define BR_LINES	"Content-Encoding: br\r\n" VARY_LINE
+
+/* Whether name's extension is one of HcFileExtensions (or ours). */
+static int
+compressible(const struct mb_value *exts, const char *name, size_t n)
+{
+	static const char dflt[] = "htm\0html\0txt\0css\0js\0mjs\0json\0"
+	    "xml\0svg\0";
+	const struct mb_value d = { 0, dflt, sizeof(dflt) - 1, 0 };
+	const char	*s, *ext = NULL;
+	size_t		 i;
+
+	for (i = n; i > 0 && name[i - 1] != '/'; i--)
+		if (name[i - 1] == '.') {
+			ext = name + i;
+			break;
+		}
+	if (ext == NULL)
+		return 0;
+	MB_MULTISZ_FOREACH(s, exts->len > 0 ? exts : &d)
+		if (strlen(s) == (size_t)(name + n - ext) &&
+		    strncasecmp(s, ext, strlen(s)) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * file.gz (or .br) beside the file, as new as it: served in its place,
+ * with its own ETag.  Takes fd when it does.
+ */
+static int
+precompressed(struct reply *rp, const struct content_req *cr, int fd,
+    const struct stat *st, const char *file, size_t filelen,
+    const char *name, size_t namelen, const char *suffix, const char *lines)
+{
+	struct vhost	*vh = cr->vh;
+	struct stat	 zst;
+	char		 rel[PATH_MAX + 4];
+	int		 zfd;
+
+	if (filelen + 4 > sizeof(rel))
+		return 0;
+	memcpy(rel, file, filelen);
+	memcpy(rel + filelen, suffix, 4);
+	if ((zfd = vhost_open(vh->root, rel, filelen + 3, &zst)) == -1)
+		return 0;
+	if (!S_ISREG(zst.st_mode) || zst.st_mtime < st->st_mtime) {
+		close(zfd);
+		return 0;
+	}
+	if (fd != -1)
+		close(fd);
+	file_reply(rp, cr, zfd, &zst, NULL, NULL, 0, name, namelen, lines);
+	return 1;
+}
+
+/*
+ * The file file[0 .. filelen) beneath the root (named name for its
+ * type), compressed when its folder says so (DoStaticCompression) and
+ * the client accepts it: file.br or file.gz beside it, else compressed
+ * once and kept (gzcache.h).  Otherwise as it is.  Takes fd.
+ */
+static void
+serve_file(struct reply *rp, const struct content_req *cr, int fd,
+    const struct stat *st, const char *data, const char *tag, size_t taglen,
+    const char *file, size_t filelen, const char *name, size_t namelen)
+{
+	const struct mb_props *p = &cr->vh->props;
+	const struct gz_entry *ge;
+	struct stat	 zst;
+	char		 etag[64];
+	unsigned	 ae;
+
+	if (!p->v[MB_P_DOSTATICCOMPRESSION].dword ||
+	    !compressible(&p->v[MB_P_HCFILEEXTENSIONS], name, namelen)) {
+		file_reply(rp, cr, fd, st, data, tag, taglen, name, namelen,
+		    NULL);
+		return;
+	}
+	ae = resp_accept_encoding(cr->ctx->req);
+	if (((ae & RESP_AE_BR) && precompressed(rp, cr, fd, st, file,
+	    filelen, name, namelen, ".br", BR_LINES)) ||
+	    ((ae & RESP_AE_GZIP) && precompressed(rp, cr, fd, st, file,
+	    filelen, name, namelen, ".gz", GZIP_LINES)))
+		return;
+	if (ae & RESP_AE_GZIP) {
+		if (tag == NULL) {
+			taglen = resp_etag(st, etag, sizeof(etag));
+			tag = etag;
+		}
+		if ((ge = gz_get(st, fd, data, tag, taglen)) != NULL) {
+			if (fd != -1)
+				close(fd);
+			zst = *st;
+			zst.st_size = (off_t)ge->len;
+			file_reply(rp, cr, -1, &zst, ge->data, ge->etag,
+			    ge->etaglen, name, namelen, GZIP_LINES);
+			return;
+		}
+	}
+	file_reply(rp, cr, fd, st, data, tag, taglen, name, namelen,
+	    VARY_LINE);
+}
+
 /* A file from the cache, or opened (fd, st) and maybe cached now. */
 static void
 cached_file_reply(struct reply *rp, const struct content_req *cr, int fd,
@@ -145,11 +255,12 @@ cached_file_reply(struct reply *rp, const struct content_req *cr, int fd,
 
 	if ((fe = fc_store(vh->root, vh->rel, vh->rellen, fd, st)) != NULL) {
 		close(fd);
-		file_reply(rp, cr, -1, &fe->st, fe->data, fe->etag,
-		    fe->etaglen, name, namelen);
+		serve_file(rp, cr, -1, &fe->st, fe->data, fe->etag,
+		    fe->etaglen, vh->rel, vh->rellen, name, namelen);
 		return;
 	}
-	file_reply(rp, cr, fd, st, NULL, NULL, 0, name, namelen);
+	serve_file(rp, cr, fd, st, NULL, NULL, 0, vh->rel, vh->rellen, name,
+	    namelen);
 }
 
 /*
@@ -392,8 +503,8 @@ dir_reply(struct reply *rp, const struct content_req *cr, int dfd)
 			fd = vhost_open(vh->root, doc, vh->rellen + (comma - p),
 			    &st);
 			if (fd != -1 && S_ISREG(st.st_mode)) {
-				file_reply(rp, cr, fd, &st, NULL, NULL, 0, p,
-				    comma - p);
+				serve_file(rp, cr, fd, &st, NULL, NULL, 0, doc,
+				    vh->rellen + (comma - p), p, comma - p);
 				goto close_dir;
 			}
 			if (fd != -1)
@@ -421,8 +532,8 @@ content_serve(struct reply *rp, const struct content_req *cr)
 	/* A file already cached costs one fstatat(2). */
 	if (!slash && !options &&
 	    (fe = fc_lookup(vh->root, vh->rel, vh->rellen)) != NULL) {
-		file_reply(rp, cr, -1, &fe->st, fe->data, fe->etag,
-		    fe->etaglen, cr->path, cr->plen);
+		serve_file(rp, cr, -1, &fe->st, fe->data, fe->etag,
+		    fe->etaglen, vh->rel, vh->rellen, cr->path, cr->plen);
 		return;
 	}
 	if ((fd = vhost_open(vh->root, vh->rel, vh->rellen, &st)) == -1) {

@@ -50,6 +50,7 @@
 #include "server/worker/accesslog.h"
 #include "server/worker/conn.h"
 #include "server/worker/filecache.h"
+#include "server/worker/gzcache.h"
 #include "server/worker/request.h"
 #include "server/worker/vhost.h"
 #include "server/worker/worker.h"
@@ -146,6 +147,7 @@ reopen_if_asked(void)
 	accesslog_reopen();
 	vhost_flush();
 	fc_flush();
+	gz_flush();
 }
 
 /*
