@@ -24,7 +24,11 @@ cmd_restore(struct ctl *ctl, int argc, char **argv)
 
 	if (argc != 2)
 		return CTL_USAGE;
-	if ((rc = mb_restore(ctl->mb, argv[1])) != 0)
+	/* A copy larger than the room left: grow the map, start over. */
+	while (mb_full(rc = mb_restore(ctl->mb, argv[1])) &&
+	    (rc = mb_grow(ctl->mb)) == 0)
+		;
+	if (rc != 0)
 		return ctl_mberr(ctl, rc, "cannot restore from '%s'", argv[1]);
 	return CTL_OK;
 }

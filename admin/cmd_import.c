@@ -38,10 +38,12 @@ struct import {
 	struct intlit	*lits;		/* every name = integer, in order */
 	size_t		 nlits, litcap;
 	size_t		 next;		/* where find_lit() looks first */
+	int		 full;		/* a change met a full map */
 };
 
 static int	imp_err(const struct import *, const config_setting_t *,
 		    const char *, ...) CTL_PRINTF(3, 4);
+static int	imp_full(struct import *);
 static char	*read_all(FILE *, size_t *);
 static size_t	exponent(const char *);
 static const char *number_end(const char *, int *);
@@ -65,6 +67,17 @@ static int	import_prop(struct import *, const char *,
 		    const config_setting_t *);
 static int	import_key(struct import *, const config_setting_t *);
 static int	import_all(struct import *, const config_setting_t *, int);
+
+/*
+ * A change met a full map: say nothing yet, cmd_import() grows the map
+ * and tries the whole file again.  Returns CTL_FAIL.
+ */
+static int
+imp_full(struct import *imp)
+{
+	imp->full = 1;
+	return CTL_FAIL;
+}
 
 /* "mbctl: FILE:LINE: message" about setting s; returns CTL_FAIL. */
 static int
@@ -454,6 +467,8 @@ unbind_keys(struct import *imp, const config_setting_t *keys,
 			memset(&v, 0, sizeof(v));
 			rc = mb_prop_set(imp->ctl->mb, key, sbp, &v);
 		}
+		if (mb_full(rc))
+			return imp_full(imp);
 		if (rc != 0) {
 			detail = mb_errdetail(imp->ctl->mb);
 			return imp_err(imp, sb, "cannot empty %s at '%s': %s",
@@ -548,6 +563,8 @@ import_prop(struct import *imp, const char *key, const config_setting_t *s)
 		rc = mb_prop_set(imp->ctl->mb, key, p, &v);
 		free(buf);
 	}
+	if (mb_full(rc))
+		return imp_full(imp);
 	if (rc != 0) {
 		detail = mb_errdetail(imp->ctl->mb);
 		return imp_err(imp, s, "cannot set %s at '%s': %s", p->name,
@@ -589,7 +606,9 @@ import_key(struct import *imp, const config_setting_t *k)
 		return imp_err(imp, k, "key '%s' is outside the root '%s'", key,
 		    imp->root);
 
-	if ((rc = mb_key_create(imp->ctl->mb, key)) != 0 && rc != MB_EXISTS) {
+	if (mb_full(rc = mb_key_create(imp->ctl->mb, key)))
+		return imp_full(imp);
+	if (rc != 0 && rc != MB_EXISTS) {
 		name = mb_errdetail(imp->ctl->mb);
 		return imp_err(imp, k, "cannot create '%s': %s", key,
 		    name[0] != '\0' ? name : mb_strerror(rc));
@@ -638,7 +657,10 @@ import_all(struct import *imp, const config_setting_t *top, int replace)
 		return imp_err(imp, rs, "invalid root '%s': %s",
 		    config_setting_get_string(rs), mb_strerror(rc));
 
-	if (replace && (rc = replace_clear(imp)) != 0) {
+	rc = replace ? replace_clear(imp) : 0;
+	if (mb_full(rc))
+		return imp_full(imp);
+	if (rc != 0) {
 		name = mb_errdetail(imp->ctl->mb);
 		return imp_err(imp, rs, "cannot empty '%s': %s", imp->root,
 		    name[0] != '\0' ? name : mb_strerror(rc));
@@ -704,17 +726,36 @@ cmd_import(struct ctl *ctl, int argc, char **argv)
 		    config_error_line(&cfg), config_error_text(&cfg));
 		goto destroy;
 	}
-	if ((rc = mb_write_begin(ctl->mb)) != 0) {
-		status = ctl_mberr(ctl, rc, "cannot write metabase '%s'",
-		    ctl->dir);
-		goto destroy;
+	/* Each time the map is full, it grows and the file starts over. */
+	for (;;) {
+		if ((rc = mb_write_begin(ctl->mb)) != 0) {
+			status = ctl_mberr(ctl, rc,
+			    "cannot write metabase '%s'", ctl->dir);
+			break;
+		}
+		imp.full = 0;
+		imp.next = 0;
+		for (i = 0; (size_t)i < imp.nlits; i++)
+			imp.lits[i].used = 0;
+		if ((status = import_all(&imp, config_root_setting(&cfg),
+		    replace)) != CTL_OK) {
+			mb_write_abort(ctl->mb);
+			if (!imp.full)
+				break;
+		} else if ((rc = mb_write_commit(ctl->mb)) == 0)
+			break;
+		else if (!mb_full(rc)) {
+			status = ctl_mberr(ctl, rc,
+			    "cannot write metabase '%s'", ctl->dir);
+			break;
+		}
+		if ((rc = mb_grow(ctl->mb)) != 0) {
+			status = ctl_mberr(ctl, rc,
+			    "cannot import '%s': metabase '%s' is full",
+			    imp.file, ctl->dir);
+			break;
+		}
 	}
-	if ((status = import_all(&imp, config_root_setting(&cfg),
-	    replace)) != CTL_OK)
-		mb_write_abort(ctl->mb);
-	else if ((rc = mb_write_commit(ctl->mb)) != 0)
-		status = ctl_mberr(ctl, rc, "cannot write metabase '%s'",
-		    ctl->dir);
 
  destroy:
 	config_destroy(&cfg);

@@ -2,9 +2,13 @@
  * mb_env.c - the environment: opening and closing it, errors, read and
  * write transactions, and the tree a new metabase starts with.
  */
+/* fallocate(2) is Linux's: see reserve_lock(). */
+#define _GNU_SOURCE
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -63,7 +67,7 @@ mb_strerror(int rc)
 	case MB_NOTXN:
 		return "no transaction open";
 	case MDB_MAP_FULL:
-		return "metabase full";
+		return "metabase is full";
 	}
 	return mdb_strerror(rc);
 }
@@ -224,6 +228,38 @@ mkdir_p(const char *dir)
 	return 0;
 }
 
+/*
+ * LMDB makes lock.mdb with ftruncate(2), a file of holes, and writes its
+ * reader slots through a shared map: on a full disk the first write to a
+ * page not yet on disk is SIGBUS.  Have every block of it on disk now, or
+ * fail (ENOSPC) while that can still be said.  Blocks it has already cost
+ * nothing, so every open may ask.  A file system that cannot allocate
+ * ahead (EOPNOTSUPP) is left as it is: glibc's posix_fallocate() would
+ * write zeros over slots in use.  Called before mdb_env_open(): closing
+ * a descriptor of lock.mdb drops every fcntl(2) lock this process holds
+ * on it, and LMDB's tell it whether other processes use the file.  So a
+ * lock file that the open itself creates is reserved by the next open.
+ */
+static int
+reserve_lock(const char *dir)
+{
+	char		 file[PATH_MAX];
+	struct stat	 st;
+	int		 fd, rc = 0;
+
+	if ((size_t)snprintf(file, sizeof(file), "%s/lock.mdb", dir) >=
+	    sizeof(file))
+		return ENAMETOOLONG;
+	if ((fd = open(file, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;	/* LMDB opened it: not ours to judge */
+	if (fstat(fd, &st) == 0 && st.st_size > 0 &&
+	    fallocate(fd, 0, 0, st.st_size) == -1 && errno != EOPNOTSUPP &&
+	    errno != ENOSYS)
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
 int
 mb_open(struct mb **mbp, const char *dir, unsigned flags)
 {
@@ -253,6 +289,10 @@ mb_open(struct mb **mbp, const char *dir, unsigned flags)
 		mb_seterr(mb, rc, "metabase '%s' is damaged: data.mdb is too short", dir);
 		goto close_mb;
 	}
+	if ((rc = reserve_lock(dir)) != 0) {
+		mb_seterr(mb, rc, "cannot open metabase '%s': no room for its lock file: %s", dir, strerror(rc));
+		goto close_mb;
+	}
 	if ((rc = mdb_env_create(&mb->env)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(mb->env, MB_MAXREADERS)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(mb->env, 4)) != 0 ||
@@ -269,6 +309,12 @@ mb_open(struct mb **mbp, const char *dir, unsigned flags)
 			mb_seterr(mb, rc, "cannot open metabase '%s': %s", dir, mb_strerror(rc));
 		goto close_mb;
 	}
+	/*
+	 * The size data.mdb records, not MB_MAPSIZE: mb_grow() may have
+	 * made it larger.  No transaction is open yet, as LMDB asks.
+	 */
+	if ((rc = mdb_env_set_mapsize(mb->env, 0)) != 0)
+		goto close_mb;
 	/* A commit may be between its write and its padding: wait it out. */
 	for (tries = 0; (rc = mb_check_size(mb->env)) == MB_DAMAGED &&
 	    tries < MB_SHORT_TRIES; tries++)
@@ -374,9 +420,53 @@ mb_txn(struct mb *mb)
 	return mb->ractive ? mb->rtxn : NULL;
 }
 
+/* The map's size and how much of it the last commit left unused. */
+static int
+map_room(struct mb *mb, size_t *size, size_t *left)
+{
+	MDB_envinfo	 ei;
+	MDB_stat	 ms;
+	size_t		 used;
+	int		 rc;
+
+	if ((rc = mdb_env_info(mb->env, &ei)) != 0 ||
+	    (rc = mdb_env_stat(mb->env, &ms)) != 0)
+		return rc;
+	used = (ei.me_last_pgno + 1) * (size_t)ms.ms_psize;
+	*size = ei.me_mapsize;
+	*left = used < ei.me_mapsize ? ei.me_mapsize - used : 0;
+	return 0;
+}
+
+int
+mb_full(int rc)
+{
+	return rc == MDB_MAP_FULL;
+}
+
+int
+mb_grow(struct mb *mb)
+{
+	size_t	 size, left, nsize;
+	int	 rc;
+
+	if (mb->wtxn != NULL)
+		return mb_seterr(mb, EBUSY, "a write transaction is still open");
+	mb_end(mb);
+	if ((rc = map_room(mb, &size, &left)) != 0)
+		return rc;
+	if (size >= MB_MAXMAPSIZE)
+		return mb_seterr(mb, MDB_MAP_FULL, "the metabase is full: its map is at its largest (%zu MiB)", size >> 20);
+	nsize = size > MB_MAXMAPSIZE / 2 ? MB_MAXMAPSIZE : size * 2;
+	if ((rc = mdb_env_set_mapsize(mb->env, nsize)) != 0)
+		return mb_seterr(mb, rc, "the metabase is full and its map cannot grow to %zu MiB: %s", nsize >> 20, mb_strerror(rc));
+	return 0;
+}
+
 int
 mb_write_begin(struct mb *mb)
 {
+	size_t	 size, left;
 	int	 rc;
 
 	if (mb->flags & MB_RDONLY)
@@ -385,6 +475,14 @@ mb_write_begin(struct mb *mb)
 		return mb_seterr(mb, EBUSY, "a write transaction is already open");
 	mb_end(mb);
 	mb->err[0] = '\0';
+	/*
+	 * Grow ahead, while no transaction is open, so that a change of a
+	 * few values never meets a full map; a batch that still does is
+	 * tried again by its caller after mb_grow().
+	 */
+	if (map_room(mb, &size, &left) == 0 && left < size / 4 &&
+	    size < MB_MAXMAPSIZE && (rc = mb_grow(mb)) != 0)
+		return rc;
 	rc = mdb_txn_begin(mb->env, NULL, 0, &mb->wtxn);
 	if (rc == MDB_MAP_RESIZED) {
 		if ((rc = mdb_env_set_mapsize(mb->env, 0)) == 0)
@@ -393,6 +491,22 @@ mb_write_begin(struct mb *mb)
 	if (rc != 0)
 		mb->wtxn = NULL;
 	return rc;
+}
+
+/*
+ * LMDB reports a short write of its pages as EIO: the file system wrote
+ * what fitted.  Whether that was a full disk: less than a page left.
+ */
+static int
+disk_full(struct mb *mb)
+{
+	struct statvfs	 sv;
+	MDB_stat	 ms;
+	int		 fd;
+
+	return mdb_env_get_fd(mb->env, &fd) == 0 &&
+	    mdb_env_stat(mb->env, &ms) == 0 && fstatvfs(fd, &sv) == 0 &&
+	    (uintmax_t)sv.f_bavail * sv.f_frsize < ms.ms_psize;
 }
 
 int
@@ -411,8 +525,10 @@ mb_write_commit(struct mb *mb)
 	(void)pad_ahead(mb);
 	rc = mdb_txn_commit(mb->wtxn);
 	mb->wtxn = NULL;
+	if (rc == EIO && disk_full(mb))
+		rc = ENOSPC;
 	if (rc != 0)
-		return mb_seterr(mb, rc, "cannot commit: %s", mb_strerror(rc));
+		return mb_seterr(mb, rc, "cannot write the metabase: %s", mb_strerror(rc));
 	/*
 	 * The commit stands even if this fails; the next commit retries,
 	 * and meanwhile mb_open() may call the file truncated.

@@ -51,10 +51,21 @@
 /* The largest MaxWorkers the schema accepts. */
 #define MB_MAXWORKERS	1000
 /*
- * Map size: sparse, so it costs nothing until used; a million properties
- * of a few hundred bytes fit several times over.
+ * Map size of a new metabase: sparse, so it costs nothing until used; a
+ * million properties of a few hundred bytes fit several times over.  An
+ * existing metabase keeps the size data.mdb records, which mb_grow()
+ * doubles when a writer finds the map full.
  */
 #define MB_MAPSIZE	((size_t)1 << 30)
+/*
+ * The largest map mb_grow() makes: 1 TiB of address space, a small part
+ * of a 64-bit process's; a 32-bit process has no room to grow into.
+ */
+#if SIZE_MAX > 0xffffffffu
+#define MB_MAXMAPSIZE	((size_t)1 << 40)
+#else
+#define MB_MAXMAPSIZE	MB_MAPSIZE
+#endif
 /* LMDB's key size limit is 511 bytes; property keys add 5 to the path. */
 #define MB_MAXPATH	480
 /* One key name: as long as a file name. */
@@ -271,8 +282,11 @@ struct mb;
  * Open the metabase in directory dir.  Without MB_CREATE, a directory that
  * does not exist or holds no metabase gives MB_NOMETABASE, and a file that
  * is not an mbhttpd metabase gives MB_DAMAGED.  Sets the reader table to
- * MB_MAXREADERS, clears reader slots left by dead processes
- * (mdb_reader_check) and keeps one reset read transaction for mb_begin().
+ * MB_MAXREADERS, takes the map size data.mdb records (MB_MAPSIZE for a
+ * new one), reserves the disk blocks of the lock file (so that taking a
+ * reader slot on a full disk cannot fault: ENOSPC if they cannot be
+ * had), clears reader slots left by dead processes (mdb_reader_check)
+ * and keeps one reset read transaction for mb_begin().
  * On failure *mbp is NULL and nothing stays open.  Never call it twice for
  * the same directory in one process, and never use the handle across
  * fork().
@@ -336,6 +350,19 @@ uint64_t mb_txnid(const struct mb *mb);
 int	mb_write_begin(struct mb *mb);
 int	mb_write_commit(struct mb *mb);
 void	mb_write_abort(struct mb *mb);
+/*
+ * After a change or a commit failed with MDB_MAP_FULL (the transaction
+ * aborted, none open): double the map, up to MB_MAXMAPSIZE, so that the
+ * batch can be tried again; the new size is kept in data.mdb by the next
+ * commit, and readers adopt it at their next mb_begin().  The map is
+ * sparse: growing it takes no disk.  Returns 0, MDB_MAP_FULL when the
+ * map is already MB_MAXMAPSIZE, or an errno value (the handle can then
+ * only be closed).  mb_write_begin() also grows the map by itself when
+ * less than a quarter of it is left, so a small change does not fail.
+ */
+int	mb_grow(struct mb *mb);
+/* Whether rc says the map is full (LMDB's MDB_MAP_FULL). */
+int	mb_full(int rc);
 
 /*
  * Put the canonical form of path in out (absolute, "/LM" spelled so, no

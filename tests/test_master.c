@@ -1383,20 +1383,53 @@ Test(master, killed_workers_cost_at_most_their_connection, .timeout = 240)
 }
 
 /*
- * The master killed with SIGKILL: its workers go by themselves, and a new
- * master starts on the same ports at once.
+ * The master killed with SIGKILL: its workers go by themselves, the one
+ * sending a response finishing it first, and a new master starts on the
+ * same ports at once.
  */
 Test(master, killed_master_leaves_no_workers_and_restarts_cleanly)
 {
+	/* More than the socket buffers hold: the worker is still sending. */
+	enum { SIZE = 32 * 1024 * 1024 };
 	pid_t		 w[64];
 	long long	 deadline;
-	size_t		 n, i;
-	int		 alive;
+	char		 path[PATH_MAX], head[8192], want[64], *big;
+	size_t		 n, i, hl = 0, bad = (size_t)-1;
+	ssize_t		 r;
+	int		 alive, fd;
 
+	cr_assert_not_null(big = malloc(SIZE + 1));
+	for (i = 0; i < SIZE; i++)
+		big[i] = big_byte(i);
+	big[SIZE] = '\0';
+	xsnprintf(path, sizeof(path), "%s/alpha/big.bin", env.www);
+	cr_assert_eq(mbt_write_file(path, big), 0);
+	free(big);
 	start();
 	cr_assert_gt(n = mbt_workers(&env, w, 64), 0);
+	/* A response in flight, its head read. */
+	cr_assert_neq(fd = mbt_connect(env.port), -1);
+	cr_assert_eq(mbt_send(fd, "GET /big.bin HTTP/1.1\r\nHost: alpha.test\r\n"
+	    "Connection: close\r\n\r\n"), 0);
+	while (hl < 4 || memcmp(head + hl - 4, "\r\n\r\n", 4) != 0) {
+		cr_assert_lt(hl, sizeof(head) - 1, "head too long");
+		r = recv(fd, head + hl, 1, 0);
+		cr_assert_eq(r, 1, "no head");
+		hl++;
+	}
+	head[hl] = '\0';
+	xsnprintf(want, sizeof(want), "\r\nContent-Length: %d\r\n", SIZE);
+	cr_assert_not_null(strstr(head, want), "%s", head);
+	cr_assert_eq(read_big(fd, 0, 64 * 1024, &bad), 0);
+
 	cr_assert_eq(kill(env.server, SIGKILL), 0);
 	waitpid(env.server, NULL, 0);
+	/* The rest of it, whole, then the end. */
+	cr_assert_eq(read_big(fd, 64 * 1024, SIZE - 64 * 1024, &bad), 0,
+	    "the response was cut when the master died");
+	cr_assert_eq(bad, (size_t)-1, "wrong byte at %zu", bad);
+	cr_assert_eq(mbt_closed(fd, 10000), 1, "the connection stays open");
+	mbt_close(fd);
 	deadline = mbt_now_ms() + 20000;
 	do {
 		for (alive = 0, i = 0; i < n; i++)

@@ -2325,6 +2325,130 @@ Test(server, error_log_and_pid_file_do_not_follow_links)
 	}
 }
 
+/*
+ * A hard link, or a file of another user (when we are root to make one),
+ * where the error log or the pid file goes is refused, and the file it
+ * names is left as it was.
+ */
+Test(server, error_log_and_pid_file_refuse_hard_links_and_strangers)
+{
+	char	 bin[PATH_MAX], conf[PATH_MAX], target[PATH_MAX];
+	char	 place[PATH_MAX], buf[4 * PATH_MAX], out[4096], err[4096];
+	char	*s;
+	int	 rc, i, stranger;
+
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	xsnprintf(target, sizeof(target), "%s/precious", env.dir);
+	xsnprintf(place, sizeof(place), "%s/planted", env.dir);
+	xsnprintf(conf, sizeof(conf), "%s/t.conf", env.dir);
+	for (i = 0; i < 4; i++) {
+		/* Error log, pid file: a hard link, then a stranger's file. */
+		stranger = i >= 2;
+		if (stranger && geteuid() != 0)
+			break;
+		unlink(place);
+		cr_assert_eq(mbt_write_file(target, "precious\n"), 0);
+		if (stranger) {
+			cr_assert_eq(mbt_write_file(place, "precious\n"), 0);
+			cr_assert_eq(chown(place, 65534, 65534), 0);
+		} else
+			cr_assert_eq(link(target, place), 0);
+		xsnprintf(buf, sizeof(buf), "metabase = \"%s\";\n"
+		    "pid_file = \"%s\";\nerror_log = \"%s\";\n%s",
+		    env.metabase, i % 2 == 0 ? env.errlog : place,
+		    i % 2 == 0 ? place : env.errlog,
+		    geteuid() == 0 ? "user = \"root\";\ngroup = \"root\";\n" :
+		    "");
+		cr_assert_eq(mbt_write_file(conf, buf), 0);
+		{
+			const char *const av[] = { bin, "-f", conf, NULL };
+
+			rc = mbt_run(av, out, sizeof(out), err, sizeof(err),
+			    RUN_TIMEOUT_MS);
+		}
+		cr_assert_eq(rc, 1, "%s, %s: exit %d\n%s",
+		    i % 2 == 0 ? "error log" : "pid file",
+		    stranger ? "another user's" : "a hard link", rc, err);
+		cr_assert_not_null(s = mbt_slurp(stranger ? place : target));
+		cr_assert_str_eq(s, "precious\n");
+		free(s);
+		cr_assert_eq(mbt_connect(env.port), -1);
+	}
+}
+
+/*
+ * Whatever umask the server is started with, what it writes is not
+ * writable by others: the pid file, the error log, the access log.
+ */
+Test(server, files_written_whatever_the_umask)
+{
+	char		 conf[PATH_MAX], buf[4 * PATH_MAX], pid[PATH_MAX];
+	char		 log[PATH_MAX], bin[PATH_MAX], out[1024], err[1024];
+	struct mbt_resp	 r;
+	struct stat	 st;
+	struct tm	 tm;
+	time_t		 t;
+	mode_t		 old;
+	int		 rc;
+
+	xsnprintf(bin, sizeof(bin), "%s/mbhttpd", mbt_build());
+	xsnprintf(conf, sizeof(conf), "%s/t.conf", env.dir);
+	xsnprintf(pid, sizeof(pid), "%s/umask.pid", env.dir);
+	xsnprintf(buf, sizeof(buf), "metabase = \"%s\";\npid_file = \"%s\";\n"
+	    "error_log = \"%s\";\n%s", env.metabase, pid, env.errlog,
+	    geteuid() == 0 ? "user = \"root\";\ngroup = \"root\";\n" : "");
+	cr_assert_eq(mbt_write_file(conf, buf), 0);
+	old = umask(0);
+	{
+		const char *const av[] = { bin, "-f", conf, NULL };
+
+		/* It detaches: the run ends when the daemon runs. */
+		rc = mbt_run(av, out, sizeof(out), err, sizeof(err),
+		    RUN_TIMEOUT_MS);
+	}
+	umask(old);
+	cr_assert_eq(rc, 0, "mbhttpd: exit %d: %s", rc, err);
+	{
+		char	*s = mbt_slurp(pid);
+
+		cr_assert_not_null(s, "no pid file");
+		env.server = (pid_t)atol(s);
+		free(s);
+	}
+	get(&r, env.port, "alpha.test", "/");
+	expect_status(&r, 200);
+	mbt_resp_free(&r);
+	t = time(NULL);
+	gmtime_r(&t, &tm);
+	xsnprintf(log, sizeof(log), "%s/W3SVC1/ex%02d%02d%02d.log", env.logs,
+	    tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday);
+	{
+		long long deadline = mbt_now_ms() + 10000;
+
+		while (stat(log, &st) == -1 && mbt_now_ms() < deadline)
+			mbt_sleep_ms(25);
+	}
+	cr_assert_eq(stat(log, &st), 0, "no access log %s", log);
+	cr_assert_eq(st.st_mode & 0022, 0, "access log mode %o",
+	    (unsigned)st.st_mode);
+	cr_assert_eq(stat(pid, &st), 0);
+	cr_assert_eq(st.st_mode & 0022, 0, "pid file mode %o",
+	    (unsigned)st.st_mode);
+	cr_assert_eq(stat(env.errlog, &st), 0);
+	cr_assert_eq(st.st_mode & 0022, 0, "error log mode %o",
+	    (unsigned)st.st_mode);
+	/* A daemon is no child of ours: stop it by its pid, then forget it. */
+	cr_assert_eq(kill(env.server, SIGTERM), 0);
+	{
+		long long deadline = mbt_now_ms() + 10000;
+
+		while (kill(env.server, 0) == 0 && mbt_now_ms() < deadline)
+			mbt_sleep_ms(25);
+		cr_assert_neq(kill(env.server, 0), 0, "the daemon did not stop");
+	}
+	env.server = 0;
+}
+
 /* A file the workers cannot read is 403, not 500. */
 Test(server, unreadable_file_is_403)
 {
@@ -2345,45 +2469,6 @@ Test(server, unreadable_file_is_403)
 	mbt_resp_free(&r);
 }
 
-/* One request answered on port: a worker is up and serving. */
-static void
-answered_once(unsigned port)
-{
-	struct mbt_resp	 r;
-	long long	 deadline = mbt_now_ms() + RUN_TIMEOUT_MS;
-
-	while (mbt_request(port, "GET / HTTP/1.1\r\nHost: alpha.test\r\n"
-	    "Connection: close\r\n\r\n", &r) != 0) {
-		cr_assert(mbt_now_ms() < deadline, "no answer");
-		mbt_sleep_ms(50);
-	}
-	mbt_resp_free(&r);
-}
-
-/* How many of the server's workers run as root now. */
-static int
-root_workers(void)
-{
-	char	 path[64], line[256];
-	pid_t	 pids[64];
-	size_t	 i, n = mbt_workers(&env, pids, 64);
-	FILE	*f;
-	int	 root = 0;
-
-	for (i = 0; i < n; i++) {
-		xsnprintf(path, sizeof(path), "/proc/%ld/status",
-		    (long)pids[i]);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		while (fgets(line, sizeof(line), f) != NULL)
-			if (strncmp(line, "Uid:", 4) == 0 &&
-			    strstr(line, "\t0") != NULL)
-				root++;
-		fclose(f);
-	}
-	return root;
-}
-
 /*
  * Started as root, the workers are the configured user with no way back:
  * every uid and gid theirs, no supplementary group root's; and the
@@ -2398,7 +2483,7 @@ Test(server, workers_drop_root_for_good)
 	struct stat st;
 	FILE	*f;
 	long long deadline;
-	int	 uids = 0, gids = 0;
+	int	 uids = 0, gids = 0, caps = 0;
 
 	if (geteuid() != 0)
 		cr_skip_test("needs root");
@@ -2408,15 +2493,21 @@ Test(server, workers_drop_root_for_good)
 	cr_assert_eq(mbt_write_file(conf, buf), 0);
 	start_leaky(conf);
 	/*
-	 * The port answers as soon as it listens, while the first workers
-	 * may still be opening the metabase as root: wait (bounded) for the
-	 * pool to be past that.
+	 * A worker just forked is root until it has opened the metabase
+	 * and dropped: wait (bounded) until none of those listed is.
 	 */
-	answered_once(env.port);
-	deadline = mbt_now_ms() + RUN_TIMEOUT_MS;
-	while (root_workers() > 0 && mbt_now_ms() < deadline)
-		mbt_sleep_ms(50);
-	n = mbt_workers(&env, pids, 64);
+	deadline = mbt_now_ms() + 10000;
+	do {
+		n = mbt_workers(&env, pids, 64);
+		for (i = 0; i < n; i++) {
+			xsnprintf(path, sizeof(path), "/proc/%ld",
+			    (long)pids[i]);
+			if (stat(path, &st) == 0 && st.st_uid == 0)
+				break;
+		}
+		if (n == 0 || i < n)
+			mbt_sleep_ms(25);
+	} while ((n == 0 || i < n) && mbt_now_ms() < deadline);
 	cr_assert_gt(n, 0);
 	for (i = 0; i < n; i++) {
 		xsnprintf(path, sizeof(path), "/proc/%ld/status",
@@ -2429,6 +2520,12 @@ Test(server, workers_drop_root_for_good)
 			} else if (strncmp(line, "Gid:", 4) == 0) {
 				cr_assert_null(strstr(line, "\t0"), "%s", line);
 				gids++;
+			} else if (strncmp(line, "CapPrm:", 7) == 0 ||
+			    strncmp(line, "CapEff:", 7) == 0) {
+				/* No capability to take root back with. */
+				cr_assert_not_null(strstr(line,
+				    "\t0000000000000000"), "%s", line);
+				caps++;
 			} else if (strncmp(line, "Groups:", 7) == 0)
 				cr_assert(strstr(line, " 0 ") == NULL &&
 				    strstr(line, ":\t0 ") == NULL &&
@@ -2438,6 +2535,7 @@ Test(server, workers_drop_root_for_good)
 	}
 	cr_assert_eq(uids, (int)n);
 	cr_assert_eq(gids, (int)n);
+	cr_assert_eq(caps, 2 * (int)n);
 	xsnprintf(data, sizeof(data), "%s/data.mdb", env.metabase);
 	cr_assert_eq(stat(data, &st), 0);
 	cr_assert(st.st_uid == 0 && (st.st_mode & 0022) == 0,

@@ -77,6 +77,17 @@ open_file(const char *p)
 		errno = EINVAL;
 		return -1;
 	}
+	/*
+	 * Nor a hard link to another file (the workers' user may link one
+	 * of root's where the log goes, which the fchown() below would
+	 * then give away), nor a file of a third user.
+	 */
+	if (st.st_nlink != 1 || (st.st_uid != geteuid() &&
+	    (owner_uid == (uid_t)-1 || st.st_uid != owner_uid))) {
+		close(nfd);
+		errno = EPERM;
+		return -1;
+	}
 	/* Let a worker that has dropped privileges reopen it (SIGUSR1). */
 	if (owner_uid != (uid_t)-1 && fchown(nfd, owner_uid, owner_gid) == -1) {
 		/* Not fatal: only a worker's reopen will fail. */

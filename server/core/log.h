@@ -26,7 +26,9 @@ void	log_init(int verbose);
 /*
  * Log to the file path (opened O_APPEND, created mode 0644), or to syslog
  * when path is NULL.  Returns 0, or -1 with errno set and the previous
- * destination kept.  When uid is not (uid_t)-1 the file is given to that
+ * destination kept: ELOOP for a symbolic link, EINVAL for a file that
+ * is not regular, EPERM for one with other hard links or of another user
+ * than ours and uid's.  When uid is not (uid_t)-1 the file is given to that
  * user and gid, so that a worker that has dropped privileges can reopen it
  * on SIGUSR1 (nginx does the same).
  */

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stddef.h>
@@ -25,7 +26,7 @@ map_file(const char *dir)
 {
 	char	 path[PATH_MAX], tmp[PATH_MAX];
 	void	*p;
-	int	 fd;
+	int	 fd, saved;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, SB_FILENAME) >=
 	    sizeof(path) || (size_t)snprintf(tmp, sizeof(tmp), "%s.%ld", path,
@@ -36,7 +37,12 @@ map_file(const char *dir)
 	    O_CLOEXEC, 0644)) == -1)
 		return NULL;
 	fchmod(fd, 0644);
-	if (ftruncate(fd, sizeof(struct scoreboard)) == -1)
+	/*
+	 * Every block on disk now, not a file of holes: on a full disk the
+	 * first write to a hole through the map would be SIGBUS in the
+	 * worker that touches it.
+	 */
+	if ((errno = posix_fallocate(fd, 0, sizeof(struct scoreboard))) != 0)
 		goto unlink_tmp;
 	p = mmap(NULL, sizeof(struct scoreboard), PROT_READ | PROT_WRITE,
 	    MAP_SHARED, fd, 0);
@@ -51,8 +57,10 @@ map_file(const char *dir)
 	return p;
 
  unlink_tmp:
+	saved = errno;
 	close(fd);
 	unlink(tmp);
+	errno = saved;
 	return NULL;
 }
 

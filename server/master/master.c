@@ -965,7 +965,10 @@ write_pid_file(const char *path)
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK, 0644)) == -1)
 		return -1;
+	/* Nor a hard link to another file, nor someone else's file: ours
+	 * is made anew each start, by us. */
 	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_nlink != 1 || st.st_uid != geteuid() ||
 	    ftruncate(fd, 0) == -1) {
 		close(fd);
 		errno = EINVAL;

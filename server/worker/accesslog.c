@@ -76,6 +76,8 @@ struct logfile {
 	time_t		 failed;	/* failing since, or 0 */
 	char		*pend;		/* lines kept while failing */
 	size_t		 plen;
+	int		 wfail;		/* writes fail: said so once */
+	uint64_t	 lost;		/* lines dropped meanwhile */
 	uint64_t	 used;		/* for LRU */
 	char		 dir[1024];	/* LogFileDirectory */
 	char		 path[1200];	/* the file */
@@ -443,6 +445,8 @@ open_file(struct logfile *lf, const struct accesslog_entry *e)
 	return 0;
 }
 
+static void	flush_at_exit(void);
+
 static void
 cache_init(void)
 {
@@ -453,31 +457,108 @@ cache_init(void)
 		cache[i].fd = -1;
 	}
 	cache_ready = 1;
+	/* Once a process: the cache lives as long as it. */
+	atexit(flush_at_exit);
+}
+
+/* Lines (newlines) in buf[0 .. n). */
+static uint64_t
+count_lines(const char *buf, size_t n)
+{
+	uint64_t	 c = 0;
+	const char	*p, *end = buf + n;
+
+	if (n == 0)
+		return 0;
+	for (p = buf; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+		c++;
+	return c;
 }
 
 /* Drop the lines kept for lf, saying so if there were any. */
 static void
 drop_pending(struct logfile *lf)
 {
-	if (lf->plen > 0)
-		log_warnx("%zu bytes of access-log lines of site %lu lost",
-		    lf->plen, (unsigned long)lf->site);
+	lf->lost += count_lines(lf->pend, lf->plen);
+	if (lf->lost > 0)
+		log_warnx("%" PRIu64 " access-log lines of site %lu lost",
+		    lf->lost, (unsigned long)lf->site);
+	lf->lost = 0;
 	free(lf->pend);
 	lf->pend = NULL;
 	lf->plen = 0;
 }
 
-/* Keep line[0 .. n) for lf until its file opens; -1 when full. */
+/*
+ * Keep line[0 .. n) for lf until it can be written; -1 when there is no
+ * room, the line then counted lost.
+ */
 static int
 keep_pending(struct logfile *lf, const char *line, size_t n)
 {
-	if (lf->pend == NULL &&
-	    (lf->pend = malloc(ACCESSLOG_PENDING_MAX)) == NULL)
+	if ((lf->pend == NULL &&
+	    (lf->pend = malloc(ACCESSLOG_PENDING_MAX)) == NULL) ||
+	    lf->plen + n > ACCESSLOG_PENDING_MAX) {
+		lf->lost++;
 		return -1;
-	if (lf->plen + n > ACCESSLOG_PENDING_MAX)
-		return -1;
+	}
 	memcpy(lf->pend + lf->plen, line, n);
 	lf->plen += n;
+	return 0;
+}
+
+/*
+ * Append buf[0 .. n), whole lines, with one write(2); 0 or -1.  A short
+ * write (the disk filled in the middle: the file system writes what
+ * fits) would leave a torn line that the next line would be glued to, so
+ * it is taken back when nothing was appended after it, as nothing can be
+ * on a full disk; the caller keeps the lines for later.
+ */
+static int
+append(int fd, const char *buf, size_t n)
+{
+	struct stat	 st;
+	ssize_t		 w;
+	off_t		 end;
+
+	if ((w = write(fd, buf, n)) == (ssize_t)n)
+		return 0;
+	if (w > 0 && (end = lseek(fd, 0, SEEK_CUR)) != (off_t)-1 &&
+	    fstat(fd, &st) == 0 && st.st_size == end) {
+		if (ftruncate(fd, end - w) == -1) {
+			/* The torn line stays; the whole one follows. */
+		}
+	}
+	if (w >= 0)
+		errno = ENOSPC;
+	return -1;
+}
+
+/*
+ * Write the lines kept for lf, if any, before anything else; 0, or -1
+ * (they stay kept).  The first success after failures says how many
+ * lines could not be kept meanwhile, if any.
+ */
+static int
+flush_pending(struct logfile *lf)
+{
+	if (lf->plen > 0) {
+		if (append(lf->fd, lf->pend, lf->plen) == -1)
+			return -1;
+		free(lf->pend);
+		lf->pend = NULL;
+		lf->plen = 0;
+	}
+	if (lf->lost > 0) {
+		log_warnx("%" PRIu64 " access-log lines of site %lu lost while it could not be written",
+		    lf->lost, (unsigned long)lf->site);
+		lf->lost = 0;
+	}
+	if (lf->wfail) {
+		log_info("access log of site %lu written again",
+		    (unsigned long)lf->site);
+		lf->wfail = 0;
+	}
 	return 0;
 }
 
@@ -515,6 +596,7 @@ lookup(const struct accesslog_entry *e)
 		if (lf->used != 0)
 			drop_pending(lf);
 		lf->failed = 0;
+		lf->wfail = 0;
 	}
 	if (lf->fd != -1)
 		close(lf->fd);
@@ -548,7 +630,6 @@ accesslog_write(const struct accesslog_entry *e)
 	struct logfile	*lf;
 	uint32_t	 flags = known_flags(e->flags), fflags;
 	size_t		 n, hl;
-	ssize_t		 w;
 
 	if (e->logtype == 0)
 		return 0;
@@ -573,46 +654,69 @@ accesslog_write(const struct accesslog_entry *e)
 		if (file_fields(lf->path, &fflags) == 0 && fflags == flags)
 			lf->flags = flags;
 		else if ((hl = format_header(head, sizeof(head), flags,
-		    e->time)) > 0 && write(lf->fd, head, hl) == (ssize_t)hl)
+		    e->time)) > 0 && flush_pending(lf) == 0 &&
+		    append(lf->fd, head, hl) == 0)
 			lf->flags = flags;
 	}
-	/* Lines kept while the file could not be opened go first. */
-	if (lf->plen > 0) {
-		if (write(lf->fd, lf->pend, lf->plen) != (ssize_t)lf->plen)
-			log_warn("cannot write the access log of site %lu",
-			    (unsigned long)e->site);
-		free(lf->pend);
-		lf->pend = NULL;
-		lf->plen = 0;
-	}
+	/*
+	 * Lines kept while the file could not be opened or written go
+	 * first, in their order; while they cannot, this one joins them.
+	 */
 	n = accesslog_format(e, line, sizeof(line));
-	if ((w = write(lf->fd, line, n)) != (ssize_t)n) {
-		if (w >= 0)
-			errno = ENOSPC;
-		/* A full disk fails every request: say it now and then. */
-		if (e->time >= lf->retry) {
-			log_warn("cannot write the access log of site %lu",
-			    (unsigned long)e->site);
-			lf->retry = e->time + ACCESSLOG_RETRY_SECS;
-		}
-		return -1;
+	if (flush_pending(lf) == 0 && append(lf->fd, line, n) == 0)
+		return 0;
+	/* A full disk fails every request: say it once, until it passes. */
+	if (!lf->wfail) {
+		log_warn("cannot write the access log of site %lu, keeping its lines until it can",
+		    (unsigned long)e->site);
+		lf->wfail = 1;
 	}
-	return 0;
+	keep_pending(lf, line, n);
+	return -1;
+}
+
+/*
+ * At exit (every way a worker ends but a fatal signal): the lines still
+ * kept go to their files, or the error log says how many were lost.
+ */
+static void
+flush_at_exit(void)
+{
+	int	 i;
+
+	for (i = 0; i < ACCESSLOG_CACHE; i++) {
+		if (cache[i].fd != -1 && (cache[i].plen > 0 ||
+		    cache[i].lost > 0))
+			flush_pending(&cache[i]);
+		drop_pending(&cache[i]);
+	}
 }
 
 void
 accesslog_reopen(void)
 {
-	int	 i;
+	struct logfile	*lf;
+	int		 i;
 
 	if (!cache_ready)
 		return;
 	for (i = 0; i < ACCESSLOG_CACHE; i++) {
-		if (cache[i].fd != -1)
-			close(cache[i].fd);
-		/* Kept lines stay kept: the file is tried again at the next
-		 * request. */
-		free(cache[i].pend);
+		lf = &cache[i];
+		/*
+		 * Kept lines go to the file they were kept for (rotated, its
+		 * lines are from before), else they stay kept, and the
+		 * entry with them, for the file opened by name at the next
+		 * request of the site.
+		 */
+		if (lf->fd != -1 && lf->plen > 0)
+			flush_pending(lf);
+		if (lf->fd != -1)
+			close(lf->fd);
+		lf->fd = -1;
+		if (lf->plen == 0 && lf->lost == 0 && !lf->wfail) {
+			memset(lf, 0, sizeof(*lf));
+			lf->fd = -1;
+		} else
+			lf->retry = 0;
 	}
-	cache_init();
 }
