@@ -133,6 +133,12 @@ struct scoreboard {
 	 */
 	atomic_int		 none_idle;
 	/*
+	 * An access log cannot be written (a full disk): the worker that
+	 * finds it first says so in the error log, the one that writes again
+	 * first says that; the others keep their lines quietly.  Padding too.
+	 */
+	atomic_int		 alog_failing;
+	/*
 	 * Each slot's state again, a byte each, packed so that counting the
 	 * workers in a state reads a cache line or two.  Counting by looking,
 	 * not by keeping a tally: a worker killed in the middle of a state

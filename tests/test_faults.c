@@ -980,9 +980,33 @@ requests(int n)
 }
 
 /*
+ * A request on each of n connections open at once, kept alive until
+ * all are answered: each holds a worker of its own.
+ */
+static void
+requests_each(int n)
+{
+	struct mbt_resp	 r;
+	int		 fd[8], i, ok;
+
+	cr_assert(n <= 8);
+	for (i = 0; i < n; i++)
+		cr_assert((fd[i] = mbt_connect(env.port)) != -1);
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(mbt_send(fd[i], "GET /?each HTTP/1.1\r\n"
+		    "Host: alpha.test\r\n\r\n"), 0);
+		ok = mbt_read_response(fd[i], &r, 0) == 0 && r.status == 200;
+		mbt_resp_free(&r);
+		cr_assert(ok, "connection %d not answered", i);
+	}
+	for (i = 0; i < n; i++)
+		mbt_close(fd[i]);
+}
+
+/*
  * LogFileDirectory on a small tmpfs, filled: requests are served all
- * the same; one error-log line says the log cannot be written (one
- * worker: each says it once); the lines are kept, across a SIGUSR1
+ * the same; one error-log line says the log cannot be written (for the
+ * whole pool: three workers meet the full disk); the lines are kept, across a SIGUSR1
  * reopen, and written, whole, when there is room again; a worker that
  * stops while lines wait writes them as it goes.
  */
@@ -992,15 +1016,16 @@ Test(faults, access_log_disk_full)
 	int	 logged = 0;
 
 	mount_tmpfs(env.logs, 256);
-	MBCTL("set", "W3SVC/MinSpareWorkers", "1");
-	MBCTL("set", "W3SVC/MaxSpareWorkers", "1");
-	MBCTL("set", "W3SVC/MaxWorkers", "1");
+	MBCTL("set", "W3SVC/MinSpareWorkers", "3");
+	MBCTL("set", "W3SVC/MaxSpareWorkers", "3");
+	MBCTL("set", "W3SVC/MaxWorkers", "3");
 	start();
 	requests(3);
 	wait_log_entries(logged += 3);
 
 	fill_disk(env.logs, filler, sizeof(filler));
-	requests(10);
+	requests_each(3);
+	requests(7);
 	cr_assert_eq(kill(env.server, SIGUSR1), 0);
 	wait_server_says("reopening log files", 1, LOG_TIMEOUT_MS);
 	mbt_sleep_ms(200);

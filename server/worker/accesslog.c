@@ -534,6 +534,15 @@ append(int fd, const char *buf, size_t n)
 	return -1;
 }
 
+/* Shared by the workers: one of them says a log fails (scoreboard). */
+static atomic_int	*failing;
+
+void
+accesslog_share(atomic_int *flag)
+{
+	failing = flag;
+}
+
 /*
  * Write the lines kept for lf, if any, before anything else; 0, or -1
  * (they stay kept).  The first success after failures says how many
@@ -555,8 +564,9 @@ flush_pending(struct logfile *lf)
 		lf->lost = 0;
 	}
 	if (lf->wfail) {
-		log_info("access log of site %lu written again",
-		    (unsigned long)lf->site);
+		if (failing == NULL || atomic_exchange(failing, 0) == 1)
+			log_info("access log of site %lu written again",
+			    (unsigned long)lf->site);
 		lf->wfail = 0;
 	}
 	return 0;
@@ -667,8 +677,9 @@ accesslog_write(const struct accesslog_entry *e)
 		return 0;
 	/* A full disk fails every request: say it once, until it passes. */
 	if (!lf->wfail) {
-		log_warn("cannot write the access log of site %lu, keeping its lines until it can",
-		    (unsigned long)e->site);
+		if (failing == NULL || atomic_exchange(failing, 1) == 0)
+			log_warn("cannot write the access log of site %lu, keeping its lines until it can",
+			    (unsigned long)e->site);
 		lf->wfail = 1;
 	}
 	keep_pending(lf, line, n);

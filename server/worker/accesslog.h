@@ -32,6 +32,7 @@
 #ifndef ACCESSLOG_H
 #define ACCESSLOG_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -91,6 +92,11 @@ accesslog_cstr(const char *s)
  * Never blocks on a lock, never allocates.
  */
 int	accesslog_write(const struct accesslog_entry *e);
+/*
+ * A flag every worker shares (in the scoreboard), so that a log that
+ * cannot be written is said once for the pool, not once a worker.
+ */
+void	accesslog_share(atomic_int *flag);
 
 /*
  * Close every cached log file (SIGUSR1, after rotation); the next

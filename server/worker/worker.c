@@ -537,6 +537,7 @@ worker_init(struct worker *w, const struct worker_args *wa)
 		mb_end(w->mb);
 	}
 	tls_worker_init(pick_site, w);
+	accesslog_share(&w->sb->alog_failing);
 	if ((w->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
 		fatal("epoll_create1");
 	for (i = 0; i < w->nlisteners; i++) {
