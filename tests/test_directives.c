@@ -587,3 +587,70 @@ Test(directives, static_compression)
 	mbt_resp_free(&p);
 	free(gz);
 }
+
+/* One kept-alive connection: GET path on it, the response in r. */
+static void
+get_on(int fd, const char *path, const char *lines, struct mbt_resp *r)
+{
+	char	 req[1024];
+
+	xsnprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: one.test\r\n"
+	    "%s\r\n", path, lines);
+	cr_assert_eq(mbt_send(fd, req), 0);
+	cr_assert_eq(mbt_read_response(fd, r, 0), 0, "GET %s: no answer",
+	    path);
+}
+
+/*
+ * Every setting reaches an open connection at its next request; and an
+ * error page does not outrank a redirect of the folder it is in.
+ */
+Test(directives, changes_reach_an_open_connection)
+{
+	static char	 big[4096];
+	struct mbt_resp	 r;
+	size_t		 i;
+	int		 fd;
+
+	for (i = 0; i + 1 < sizeof(big); i++)
+		big[i] = "text that compresses well. "[i % 27];
+	put("/big.txt", big);
+	ok((const char *[]){ "create", "W3SVC/1/ROOT/old", NULL });
+	ok((const char *[]){ "set", "W3SVC/1/HttpErrors",
+	    "404,*,URL,/errors/404.html", NULL });
+	start();
+	cr_assert((fd = mbt_connect(env.port)) != -1);
+	get_on(fd, "/old/missing", "", &r);
+	cr_assert_eq(r.status, 404);
+	cr_assert_str_eq(r.body, "<p>our own 404</p>\n");
+	mbt_resp_free(&r);
+	/* The folder redirected: its 404s are redirects now. */
+	ok((const char *[]){ "set", "W3SVC/1/ROOT/old/HttpRedirect",
+	    "https://new.test/", NULL });
+	get_on(fd, "/old/missing", "", &r);
+	cr_assert_eq(r.status, 302);
+	cr_assert_str_eq(mbt_header(&r, "Location"),
+	    "https://new.test/missing");
+	mbt_resp_free(&r);
+	ok((const char *[]){ "set", "W3SVC/1/HttpExpires", "D, 60", NULL });
+	get_on(fd, "/pic.png", "", &r);
+	cr_assert_str_eq(mbt_header(&r, "Cache-Control"), "max-age=60");
+	mbt_resp_free(&r);
+	ok((const char *[]){ "set", "W3SVC/1/DoStaticCompression", "TRUE",
+	    NULL });
+	get_on(fd, "/big.txt", "Accept-Encoding: gzip\r\n", &r);
+	cr_assert_str_eq(mbt_header(&r, "Content-Encoding"), "gzip");
+	mbt_resp_free(&r);
+	ok((const char *[]){ "set", "W3SVC/1/AuthFlags", "AuthBasic", NULL });
+	ok((const char *[]){ "set", "W3SVC/1/AuthBasicOverHTTP", "TRUE",
+	    NULL });
+	get_on(fd, "/pic.png", "", &r);
+	cr_assert_eq(r.status, 401);
+	mbt_resp_free(&r);
+	ok((const char *[]){ "set", "W3SVC/1/IPSecurity", "DenyByDefault",
+	    NULL });
+	get_on(fd, "/pic.png", "", &r);
+	cr_assert_eq(r.status, 403);
+	mbt_resp_free(&r);
+	mbt_close(fd);
+}
