@@ -62,6 +62,16 @@ free_port() {
 	done
 }
 
+# A free port above $1, other than $1: for a second socket of a server
+# whose first is not bound yet.
+free_port_after() {
+	q=$1
+	while :; do
+		q=$((q + 1))
+		ss -Htln "sport = :$q" | grep -q . || { echo $q; return; }
+	done
+}
+
 # The same files for all.
 mkdir -p "$tmp/www" "$tmp/logs"
 chmod 755 "$tmp/www"
@@ -109,7 +119,7 @@ start_mbhttpd() {
 	    --path "$tmp/www" >/dev/null
 	# HTTPS for the build measured, not for a baseline without it.
 	if [ "$name" = mbhttpd ]; then
-		tp=$(free_port)
+		tp=$(free_port_after "$p")
 		$mb set W3SVC/1/SecureBindings "127.0.0.1:$tp:"
 		$mb set W3SVC/1/SSLCertificateFile "$tmp/cert.pem" 2>/dev/null
 		$mb set W3SVC/1/SSLCertificateKeyFile "$tmp/key.pem"
@@ -125,7 +135,8 @@ start_mbhttpd() {
 }
 
 start_nginx() {
-	p=$(free_port) tport_nginx=$(free_port)
+	p=$(free_port)
+	tport_nginx=$(free_port_after "$p")
 	cat > "$tmp/nginx.conf" <<EOF
 worker_processes $cores;
 pid $tmp/nginx.pid;
