@@ -89,7 +89,9 @@
  * Most workers started in one maintenance tick.  The rate doubles each
  * tick the pool is still short (1, 2, 4 ... 32), as Apache's
  * MAX_SPAWN_RATE: a sudden load does not fork a thousand processes at
- * once, and a steady one is met within a few seconds.
+ * once, and a steady one is met within a few seconds.  Clients already
+ * waiting in an accept queue are not held to it: each gets a worker at
+ * the next tick, within MaxWorkers (master.c, maintain()).
  */
 #define SPAWN_RATE_MAX		32
 /*

@@ -36,6 +36,7 @@
 #define LOG_TIMEOUT_MS		10000	/* an access log line to appear */
 #define SETTLE_TIMEOUT_MS	10000	/* a reload to show on the wire */
 #define STOP_TIMEOUT_MS		20000	/* the master to go after SIGQUIT */
+#define POOL_TIMEOUT_MS		30000	/* the pool to have its new size */
 
 /* The big file of the graceful stop: more than any socket buffer. */
 #define BIG_SIZE		(20 * 1024 * 1024)
@@ -881,23 +882,98 @@ load_client(unsigned port, int stopfd, int outfd)
 	_exit(0);
 }
 
+/* Bound on the load clients' going once told: a read in flight may take
+ * its whole socket timeout (10 s), and the machine is slow. */
+#define LOAD_STOP_TIMEOUT_MS	30000
+#define LOAD_MAXCLIENTS		8
+
+/* Keep-alive load on alpha from client processes. */
+struct load {
+	pid_t	 pid[LOAD_MAXCLIENTS];
+	int	 n;
+	int	 stop;		/* write end: a byte, or its close, stops them */
+	int	 res;		/* read end: their counts */
+};
+
+/* Start n load clients on port, then let them get going. */
+static void
+load_start(struct load *l, int n, unsigned port)
+{
+	int	 stop[2], res[2];
+
+	cr_assert(n > 0 && n <= LOAD_MAXCLIENTS);
+	cr_assert_eq(pipe(stop), 0);
+	cr_assert_eq(pipe(res), 0);
+	l->stop = stop[1];
+	l->res = res[0];
+	for (l->n = 0; l->n < n; l->n++) {
+		if ((l->pid[l->n] = fork()) == 0) {
+			/* A test that dies closes the only write end:
+			 * the clients stop by themselves. */
+			close(stop[1]);
+			close(res[0]);
+			load_client(port, stop[0], res[1]);
+		}
+		cr_assert_gt(l->pid[l->n], 0);
+	}
+	close(stop[0]);
+	close(res[1]);
+	mbt_sleep_ms(300);
+}
+
+/*
+ * Stop the load clients and add up what they saw into sum; each is waited
+ * for (bounded) and killed if it does not go.
+ */
+static void
+load_finish(struct load *l, struct load_counts *sum)
+{
+	struct load_counts lc;
+	struct pollfd	 p = { l->res, POLLIN, 0 };
+	long long	 deadline;
+	pid_t		 r;
+	int		 i, got = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	cr_assert_eq(write(l->stop, "x", 1), 1);
+	deadline = mbt_now_ms() + LOAD_STOP_TIMEOUT_MS;
+	while (got < l->n && poll(&p, 1, 1000) >= 0 &&
+	    mbt_now_ms() < deadline) {
+		if (p.revents == 0)
+			continue;
+		/* Writes of this size to a pipe are atomic. */
+		if (read(l->res, &lc, sizeof(lc)) != sizeof(lc))
+			break;
+		sum->ok += lc.ok;
+		sum->retried += lc.retried;
+		sum->failed += lc.failed;
+		got++;
+	}
+	for (i = 0; i < l->n; i++) {
+		while ((r = waitpid(l->pid[i], NULL, WNOHANG)) == 0 &&
+		    mbt_now_ms() < deadline)
+			mbt_sleep_ms(20);
+		if (r == 0) {
+			kill(l->pid[i], SIGKILL);
+			waitpid(l->pid[i], NULL, 0);
+		}
+	}
+	close(l->stop);
+	close(l->res);
+	cr_assert_eq(got, l->n, "only %d of %d load clients reported",
+	    got, l->n);
+}
+
 Test(master, no_request_lost_over_hups_and_binding_changes, .timeout = 300)
 {
 	enum { NCLIENTS = 4, ROUNDS = 10 };
-	struct load_counts lc, sum = { 0, 0, 0 };
+	struct load_counts sum;
+	struct load	 load;
 	char		 b[64], *out;
-	pid_t		 pid[NCLIENTS];
-	int		 stop[2], res[2], i, reloads = 0;
+	int		 i, reloads = 0;
 
 	start();
-	cr_assert_eq(pipe(stop), 0);
-	cr_assert_eq(pipe(res), 0);
-	for (i = 0; i < NCLIENTS; i++) {
-		if ((pid[i] = fork()) == 0)
-			load_client(env.port, stop[0], res[1]);
-		cr_assert_gt(pid[i], 0);
-	}
-	mbt_sleep_ms(300);
+	load_start(&load, NCLIENTS, env.port);
 	for (i = 0; i < ROUNDS; i++) {
 		cr_assert_eq(kill(env.server, SIGHUP), 0);
 		wait_server_says("mbhttpd: reloaded:", ++reloads,
@@ -914,18 +990,85 @@ Test(master, no_request_lost_over_hups_and_binding_changes, .timeout = 300)
 		    RELOAD_TIMEOUT_MS);
 		mbt_sleep_ms(200);
 	}
-	cr_assert_eq(write(stop[1], "x", 1), 1);
-	for (i = 0; i < NCLIENTS; i++) {
-		cr_assert_eq(read(res[0], &lc, sizeof(lc)), sizeof(lc));
-		sum.ok += lc.ok;
-		sum.retried += lc.retried;
-		sum.failed += lc.failed;
-	}
-	for (i = 0; i < NCLIENTS; i++)
-		waitpid(pid[i], NULL, 0);
+	load_finish(&load, &sum);
 	out = server_output();
 	cr_log_info("%ld answered, %ld sent again after a clean close, %ld "
 	    "failed", sum.ok, sum.retried, sum.failed);
+	cr_assert_gt(sum.ok, 100, "too few requests went through:\n%s", out);
+	cr_assert_eq(sum.failed, 0, "%ld of %ld requests failed:\n%s",
+	    sum.failed, sum.ok + sum.failed, out);
+	free(out);
+}
+
+/*
+ * Wait until the master has exactly n workers: four busy and MinSpareWorkers
+ * 4 idle fill a pool of 8, and a pool of 5 loses its idle ones, one a
+ * second.
+ */
+static void
+wait_workers(size_t n)
+{
+	long long	 deadline = mbt_now_ms() + POOL_TIMEOUT_MS;
+	pid_t		 w[64];
+	size_t		 got;
+
+	while ((got = mbt_workers(&env, w, 64)) != n &&
+	    mbt_now_ms() < deadline)
+		mbt_sleep_ms(50);
+	cr_assert_eq(got, n, "%zu workers, not %zu, after %d ms", got, n,
+	    POOL_TIMEOUT_MS);
+}
+
+/*
+ * The pool resized with mbctl under keep-alive load, shrinking and growing
+ * by turns: the workers the master sends away give their connections up
+ * cleanly, so no request is lost.  With MinSpareWorkers 4 beside four busy
+ * workers, each fall of MaxWorkers from 8 to 5 sends three workers away;
+ * MaxSpareWorkers goes between 5 and 6 (it must stay above MinSpareWorkers,
+ * or the master raises it).
+ */
+Test(master, no_request_lost_over_pool_resizes, .timeout = 300)
+{
+	enum { NCLIENTS = 4, ROUNDS = 12 };
+	/* What is set, and the pool it makes. */
+	static const struct {
+		const char	*key, *value;
+		unsigned	 max_spare, max_workers;
+	} step[] = {
+		{ "W3SVC/MaxWorkers", "5", 5, 5 },
+		{ "W3SVC/MaxSpareWorkers", "6", 6, 5 },
+		{ "W3SVC/MaxWorkers", "8", 6, 8 },
+		{ "W3SVC/MaxSpareWorkers", "5", 5, 8 },
+	};
+	struct load_counts sum;
+	struct load	 load;
+	char		 msg[128], *out;
+	unsigned	 max;
+	int		 i, k, seen;
+
+	MBCTL("set", "W3SVC/MaxSpareWorkers", "5");
+	MBCTL("set", "W3SVC/MinSpareWorkers", "4");
+	start();
+	load_start(&load, NCLIENTS, env.port);
+	for (i = 0; i < ROUNDS; i++) {
+		k = i % 4;
+		max = step[k].max_workers;
+		/* The master's line for the new pool; the same pool comes
+		 * back every four steps. */
+		xsnprintf(msg, sizeof(msg), "mbhttpd: pool: 4 to %u idle, at "
+		    "most %u workers,", step[k].max_spare, max);
+		seen = server_says(msg);
+		MBCTL("set", step[k].key, step[k].value);
+		wait_server_says(msg, seen + 1, RELOAD_TIMEOUT_MS);
+		if (strcmp(step[k].key, "W3SVC/MaxWorkers") == 0)
+			wait_workers(max);
+		mbt_sleep_ms(300);
+	}
+	load_finish(&load, &sum);
+	out = server_output();
+	cr_log_info("%d pool changes: %ld answered, %ld sent again after a "
+	    "clean close, %ld failed", ROUNDS, sum.ok, sum.retried,
+	    sum.failed);
 	cr_assert_gt(sum.ok, 100, "too few requests went through:\n%s", out);
 	cr_assert_eq(sum.failed, 0, "%ld of %ld requests failed:\n%s",
 	    sum.failed, sum.ok + sum.failed, out);
@@ -1339,21 +1482,15 @@ Test(master, slow_bodies_do_not_starve_a_normal_client)
 Test(master, killed_workers_cost_at_most_their_connection, .timeout = 240)
 {
 	enum { NCLIENTS = 4, KILLS = 50 };
-	struct load_counts lc, sum = { 0, 0, 0 };
-	pid_t		 pid[NCLIENTS], w[64];
+	struct load_counts sum;
+	struct load	 load;
+	pid_t		 w[64];
 	size_t		 n;
 	char		*out;
-	int		 stop[2], res[2], i, killed = 0;
+	int		 i, killed = 0;
 
 	start();
-	cr_assert_eq(pipe(stop), 0);
-	cr_assert_eq(pipe(res), 0);
-	for (i = 0; i < NCLIENTS; i++) {
-		if ((pid[i] = fork()) == 0)
-			load_client(env.port, stop[0], res[1]);
-		cr_assert_gt(pid[i], 0);
-	}
-	mbt_sleep_ms(300);
+	load_start(&load, NCLIENTS, env.port);
 	for (i = 0; i < KILLS; i++) {
 		/* The oldest (a worker that has started: one killed while
 		 * starting would make the master pause its forks). */
@@ -1365,15 +1502,7 @@ Test(master, killed_workers_cost_at_most_their_connection, .timeout = 240)
 	/* Still answering, after the last kill. */
 	mbt_sleep_ms(500);
 	expect_get(env.port, "alpha.test", "/", 200, "site alpha\n");
-	cr_assert_eq(write(stop[1], "x", 1), 1);
-	for (i = 0; i < NCLIENTS; i++) {
-		cr_assert_eq(read(res[0], &lc, sizeof(lc)), sizeof(lc));
-		sum.ok += lc.ok;
-		sum.retried += lc.retried;
-		sum.failed += lc.failed;
-	}
-	for (i = 0; i < NCLIENTS; i++)
-		waitpid(pid[i], NULL, 0);
+	load_finish(&load, &sum);
 	out = server_output();
 	cr_log_info("%d workers killed: %ld answered, %ld sent again, %ld "
 	    "failed", killed, sum.ok, sum.retried, sum.failed);

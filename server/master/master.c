@@ -2,13 +2,15 @@
  * master.c - read the bindings, bind, fork the workers, keep the pool
  * sized, reap, respawn, and act on signals, as Apache's prefork MPM.
  */
-/* WCOREDUMP is beyond POSIX. */
+/* WCOREDUMP and struct tcp_info are beyond POSIX. */
 #define _DEFAULT_SOURCE
 
 #include <sys/types.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -701,6 +703,27 @@ follow_metabase(void)
 }
 
 /*
+ * Connections waiting in the listening sockets' accept queues: for a
+ * listener, Linux's TCP_INFO gives the queue's length as tcpi_unacked.
+ */
+static unsigned
+queued_clients(void)
+{
+	struct tcp_info	 ti;
+	socklen_t	 len;
+	unsigned	 q = 0;
+	size_t		 i;
+
+	for (i = 0; i < nlisteners; i++) {
+		len = sizeof(ti);
+		if (listeners[i].fd != -1 && getsockopt(listeners[i].fd,
+		    IPPROTO_TCP, TCP_INFO, &ti, &len) == 0)
+			q += ti.tcpi_unacked;
+	}
+	return q;
+}
+
+/*
  * Once a second: retry the sockets that could not be bound, and keep
  * between MinSpareWorkers and MaxSpareWorkers idle and no more than
  * MaxWorkers in all (Apache's perform_idle_server_maintenance()).
@@ -708,7 +731,7 @@ follow_metabase(void)
 static void
 maintain(void)
 {
-	unsigned	 live, idle, n;
+	unsigned	 live, idle, n, q;
 	int		 i, last, st, nslots;
 
 	if (npending > 0)
@@ -735,6 +758,17 @@ maintain(void)
 			n = pool.min_spare - idle;
 			if (n > spawn_rate)
 				n = spawn_rate;
+			/*
+			 * The ramp is for load still to come: clients
+			 * already queued get a worker each now (less those
+			 * idle or starting, which will take them).  Else
+			 * 256 kept-alive clients against a pool of 64 wait
+			 * up to 9 s for the ramp, and the workers close
+			 * every response while they wait (worker.h,
+			 * worker_pool_busy()).
+			 */
+			if ((q = queued_clients()) > idle + n)
+				n = q - idle;
 			n = spawn_some(n);
 			log_debug("%u idle: started %u", idle, n);
 			if (spawn_rate < SPAWN_RATE_MAX)
