@@ -417,22 +417,87 @@ tls_worker_init(tls_pick_fn *pick, void *arg)
 	pick_arg = arg;
 }
 
+/*
+ * The socket under OpenSSL, as conn.c uses it: a read blocks (up to
+ * SO_RCVTIMEO) only when the transport's caller asked to wait, else it
+ * is MSG_DONTWAIT; a write never blocks and never raises SIGPIPE.  So a
+ * kept-alive connection waits for its next request in one read(2), as a
+ * plain one does, with no poll(2) and no O_NONBLOCK to switch.
+ */
+static BIO_METHOD	*conn_bio;
+
+static int
+bio_read(BIO *b, char *buf, int len)
+{
+	struct conn	*c = BIO_get_data(b);
+	ssize_t		 n;
+
+	BIO_clear_retry_flags(b);
+	n = recv(c->fd, buf, (size_t)len, c->tls_wait ? 0 : MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		BIO_set_retry_read(b);
+	return (int)n;
+}
+
+static int
+bio_write(BIO *b, const char *buf, int len)
+{
+	struct conn	*c = BIO_get_data(b);
+	ssize_t		 n;
+
+	BIO_clear_retry_flags(b);
+	n = send(c->fd, buf, (size_t)len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		BIO_set_retry_write(b);
+	return (int)n;
+}
+
+static long
+bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	(void)b;
+	(void)num;
+	(void)ptr;
+	return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int
+bio_create(BIO *b)
+{
+	BIO_set_init(b, 1);
+	return 1;
+}
+
 int
 tls_begin(struct conn *c)
 {
 	SSL	*ssl;
-	int	 fl;
+	BIO	*b;
 
-	if (base == NULL || (ssl = SSL_new(base)) == NULL)
+	if (base == NULL)
 		return -1;
-	if (SSL_set_fd(ssl, c->fd) != 1) {
+	if (conn_bio == NULL) {
+		if ((conn_bio = BIO_meth_new(BIO_get_new_index() |
+		    BIO_TYPE_SOURCE_SINK, "mbhttpd connection")) == NULL ||
+		    BIO_meth_set_read(conn_bio, bio_read) != 1 ||
+		    BIO_meth_set_write(conn_bio, bio_write) != 1 ||
+		    BIO_meth_set_ctrl(conn_bio, bio_ctrl) != 1 ||
+		    BIO_meth_set_create(conn_bio, bio_create) != 1)
+			return -1;
+	}
+	if ((ssl = SSL_new(base)) == NULL)
+		return -1;
+	if ((b = BIO_new(conn_bio)) == NULL) {
 		SSL_free(ssl);
 		return -1;
 	}
+	BIO_set_data(b, c);
+	SSL_set_bio(ssl, b, b);
 	SSL_set_app_data(ssl, c);
-	if ((fl = fcntl(c->fd, F_GETFL)) != -1)
-		fcntl(c->fd, F_SETFL, fl | O_NONBLOCK);
 	c->tls = ssl;
+	c->tls_wait = 0;
 	return 0;
 }
 
@@ -488,31 +553,26 @@ tls_recv(struct conn *c, void *buf, size_t len, int flags)
 	/* After our close_notify, what comes is only drained. */
 	if (c->tls_shut)
 		return recv(c->fd, buf, len, MSG_DONTWAIT);
-	for (;;) {
-		ERR_clear_error();
-		if ((n = SSL_read(c->tls, buf, len > INT32_MAX ? INT32_MAX :
-		    (int)len)) > 0)
-			return n;
-		e = SSL_get_error(c->tls, n);
-		if (e == SSL_ERROR_ZERO_RETURN)
-			return 0;
-		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-			ERR_clear_error();
-			errno = ECONNRESET;
-			return -1;
-		}
-		if (flags & MSG_DONTWAIT) {
+	/* Without MSG_DONTWAIT a read may block, up to SO_RCVTIMEO. */
+	c->tls_wait = !(flags & MSG_DONTWAIT) && SSL_pending(c->tls) == 0;
+	ERR_clear_error();
+	n = SSL_read(c->tls, buf, len > INT32_MAX ? INT32_MAX : (int)len);
+	c->tls_wait = 0;
+	if (n > 0)
+		return n;
+	e = SSL_get_error(c->tls, n);
+	if (e == SSL_ERROR_ZERO_RETURN)
+		return 0;
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		/* The wait's second passed, a signal came, or only part of
+		 * a record did: as recv(2) would say. */
+		if (errno != EINTR)
 			errno = EAGAIN;
-			return -1;
-		}
-		/* A blocking read waits a second, as SO_RCVTIMEO. */
-		if ((n = wait_for(c, e, 1000)) == -1)
-			return -1;
-		if (n == 0) {
-			errno = EAGAIN;
-			return -1;
-		}
+		return -1;
 	}
+	ERR_clear_error();
+	errno = ECONNRESET;
+	return -1;
 }
 
 static ssize_t

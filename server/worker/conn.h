@@ -63,6 +63,7 @@ struct conn {
 	int		 broken;		/* a write failed */
 	void		*tls;			/* TLS: its SSL, else NULL */
 	int		 tls_shut;		/* close_notify sent */
+	int		 tls_wait;		/* TLS: a read may block */
 };
 
 /*
