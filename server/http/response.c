@@ -643,11 +643,10 @@ resp_error_page(int status, const char *detail, char *buf, size_t len)
 	    sizeof(esc), &elen) != 0)
 		elen = 0;
 	esc[elen] = '\0';
-	n = snprintf(buf, len,
-	    "<!DOCTYPE html>\n<html><head><title>%d %s</title></head>\n"
-	    "<body><h1>%s</h1>%s%s%s<hr><address>" SERVER_NAME "</address>"
-	    "</body></html>\n", status, resp_reason(status),
-	    resp_reason(status), elen ? "<p>" : "", esc, elen ? "</p>" : "");
+	n = snprintf(buf, len, RESP_HTML_HEAD "<title>%d %s</title></head>\n"
+	    "<body><h1>%s</h1>%s%s%s" RESP_HTML_FOOT, status,
+	    resp_reason(status), resp_reason(status), elen ? "<p>" : "", esc,
+	    elen ? "</p>" : "");
 	if (n < 0 || len == 0)
 		return 0;
 	return (size_t)n < len ? (size_t)n : len - 1;

@@ -98,6 +98,17 @@ int	resp_range(const struct hp_request *req, const struct resp_cond *c,
  * ".ext,type" strings; "*,type" is the fallback).  *len gets its length.
  * Points into mimemap, or at "application/octet-stream".
  */
+/*
+ * The one HTML template of the pages the server writes itself (errors,
+ * listings): the head up to <title>, and the foot after the body.
+ */
+#define RESP_HTML_HEAD	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">" \
+	"<meta name=\"viewport\" content=\"width=device-width\"><style>"	\
+	"body{font:16px/1.5 system-ui,sans-serif;max-width:48em;"	\
+	"margin:2em auto;padding:0 1em;color:#222}h1{font-size:1.5em}"	\
+	"pre{overflow-x:auto}address{color:#777;font-size:.9em}</style>"
+#define RESP_HTML_FOOT	"<hr><address>mbhttpd</address></body></html>\n"
+
 /* Content codings a client accepts (Accept-Encoding, RFC 9110 12.5.3). */
 #define RESP_AE_GZIP	0x1
 #define RESP_AE_BR	0x2

@@ -426,8 +426,7 @@ listing_reply(struct reply *rp, const struct content_req *cr, int dfd)
 	}
 	if (uri_html_escape(cr->path, cr->plen, up, sizeof(up), &ul) != 0)
 		ul = 0;
-	PAGE_LIT(&pg, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-	    "<title>");
+	PAGE_LIT(&pg, RESP_HTML_HEAD "<title>");
 	page_add(&pg, up, ul);
 	PAGE_LIT(&pg, "</title></head>\n<body><h1>");
 	page_add(&pg, up, ul);
@@ -439,7 +438,7 @@ listing_reply(struct reply *rp, const struct content_req *cr, int dfd)
 		free(ents[i].name);
 	}
 	free(ents);
-	PAGE_LIT(&pg, "</pre><hr></body></html>\n");
+	PAGE_LIT(&pg, "</pre>" RESP_HTML_FOOT);
 	if (pg.full) {
 		reply_error(rp, cr->ctx, 500, NULL, NULL);
 		return;
