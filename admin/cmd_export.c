@@ -136,6 +136,21 @@ export_prop(void *arg, const struct mb_prop *p, const struct mb_value *v)
 	return 0;
 }
 
+void
+ctl_put_string(FILE *fp, const char *s)
+{
+	put_string(fp, s);
+}
+
+void
+ctl_export_prop(FILE *fp, const struct mb_prop *p, const struct mb_value *v)
+{
+	export_prop(fp, p, v);
+}
+
+/* Set by --history: the history follows, as comments import skips. */
+static int	with_history;
+
 /*
  * Write the subtree at key, which exists, to fp, in the read snapshot the
  * caller holds.
@@ -168,6 +183,8 @@ export_to(struct ctl *ctl, const char *key, FILE *fp)
 		fputs("\t\t};\n\t}", fp);
 	}
 	fputs(l.n ? "\n);\n" : " );\n", fp);
+	if (with_history)
+		status = ctl_history_comments(ctl, fp);
 
  release_keys:
 	ctl_keys_release(&l);
@@ -262,8 +279,14 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	struct out	 o;
 	const char	*karg = "/LM", *file = "-";
 	char		 key[MB_MAXPATH + 1];
-	int		 rc, status;
+	int		 i, j, rc, status;
 
+	for (i = j = 1; i < argc; i++)
+		if (strcmp(argv[i], "--history") == 0)
+			with_history = 1;
+		else
+			argv[j++] = argv[i];
+	argc = j;
 	if (argc > 3)
 		return CTL_USAGE;
 	if (argc == 3) {

@@ -175,6 +175,10 @@ const struct mb_prop mb_schema[MB_NPROPS] = {
 	[MB_P_SSLKEYFILE] = { "SSLCertificateKeyFile", NULL, 57354,
 	    MB_STRING, 1, K_SVC_SITE, MB_SYN_ABSPATH, 0, 0, 0, NULL, NULL,
 	    "PEM file: the certificate's private key" },
+	[MB_P_MAXHISTORYENTRIES] = { "MaxHistoryEntries", NULL, 57355,
+	    MB_DWORD, 0, MB_KIND_ROOT, MB_SYN_NONE, 1, MB_HIST_MAXKEEP,
+	    MB_HIST_DEFAULT, NULL, NULL,
+	    "history entries kept; each change beyond prunes the oldest", 0 },
 };
 
 const struct mb_prop *
