@@ -418,7 +418,17 @@ put_last_seq(struct mb *mb, uint64_t seq)
 	return mdb_put(mb->wtxn, mb->meta, &k, &v, 0);
 }
 
-/* Delete the oldest entries until keep are left, in txn. */
+static uint64_t
+db_bytes(const MDB_stat *st)
+{
+	return (uint64_t)(st->ms_branch_pages + st->ms_leaf_pages +
+	    st->ms_overflow_pages) * st->ms_psize;
+}
+
+/*
+ * Delete the oldest entries until keep are left and the history is under
+ * MB_HIST_MAXBYTES (the newest entry always stays), in txn.
+ */
 static int
 prune_to(struct mb *mb, MDB_txn *txn, uint64_t keep, uint64_t *removed)
 {
@@ -434,13 +444,16 @@ prune_to(struct mb *mb, MDB_txn *txn, uint64_t keep, uint64_t *removed)
 		return 0;
 	if ((rc = mdb_stat(txn, mb->history, &st)) != 0)
 		return rc;
-	if ((n = st.ms_entries) <= keep)
+	n = st.ms_entries;
+	if (n <= keep && db_bytes(&st) <= MB_HIST_MAXBYTES)
 		return 0;
 	if ((rc = mdb_cursor_open(txn, mb->history, &c)) != 0)
 		return rc;
-	for (; n > keep; n--, gone++) {
+	for (; n > keep || (n > 1 && db_bytes(&st) > MB_HIST_MAXBYTES);
+	    n--, gone++) {
 		if ((rc = mdb_cursor_get(c, &k, &v, MDB_FIRST)) != 0 ||
-		    (rc = mdb_cursor_del(c, 0)) != 0)
+		    (rc = mdb_cursor_del(c, 0)) != 0 ||
+		    (rc = mdb_stat(txn, mb->history, &st)) != 0)
 			break;
 	}
 	mdb_cursor_close(c);

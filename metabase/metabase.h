@@ -501,6 +501,12 @@ int	mb_restore(struct mb *mb, const char *file);
 /* MaxHistoryEntries: its default (a year of ordinary use) and ceiling. */
 #define MB_HIST_DEFAULT		10000
 #define MB_HIST_MAXKEEP		10000000
+/*
+ * Whatever MaxHistoryEntries says, the oldest entries go while the
+ * history takes more than a quarter of the map, so that big imports
+ * cannot fill it.
+ */
+#define MB_HIST_MAXBYTES	(MB_MAPSIZE / 4)
 /* Longest user, command or message an entry keeps; longer is cut. */
 #define MB_HIST_MAXTEXT		4096
 

@@ -21,6 +21,7 @@
 #include <criterion/criterion.h>
 #include <lmdb.h>
 
+#include "admin/mbctl.h"
 #include "metabase.h"
 #include "mbt.h"
 
@@ -684,4 +685,33 @@ Test(history, a_metabase_from_before_the_history_gains_one)
 	}
 	mb_end(mb);
 	mb_close(mb);
+}
+
+/* A property the schema marks secret: recorded as changed, never shown. */
+Test(history, secret_values_are_never_shown)
+{
+	struct mb_prop	 p = mb_schema[MB_P_SERVERCOMMENT];
+	struct mb_hchange c;
+	char		*buf = NULL;
+	size_t		 len = 0;
+	FILE		*fp;
+
+	p.pflags |= MB_PF_SECRET;
+	memset(&c, 0, sizeof(c));
+	c.path = "/LM/W3SVC/1";
+	c.prop = &p;
+	c.id = p.id;
+	c.has_old = c.has_new = 1;
+	c.old.str = "hunter2";
+	c.old.len = 7;
+	c.new.str = "swordfish";
+	c.new.len = 9;
+	cr_assert_not_null(fp = open_memstream(&buf, &len));
+	ctl_print_change(fp, "", &c);
+	c.has_old = 0;
+	ctl_print_change(fp, "", &c);
+	cr_assert_eq(fclose(fp), 0);
+	cr_assert_str_eq(buf, "/LM/W3SVC/1/ServerComment: (secret changed)\n"
+	    "/LM/W3SVC/1/ServerComment: (secret set)\n");
+	free(buf);
 }
