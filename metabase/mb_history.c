@@ -316,7 +316,7 @@ buf_put(struct buf *b, const void *d, size_t n)
 	unsigned char	*np;
 	size_t		 cap;
 
-	if (b->err)
+	if (b->err || n == 0)
 		return;
 	if (b->n + n > b->cap) {
 		for (cap = b->cap ? b->cap : 256; cap < b->n + n; cap *= 2)
