@@ -109,7 +109,7 @@ export_prop(void *arg, const struct mb_prop *p, const struct mb_value *v)
 	FILE		*fp = arg;
 	const char	*s, *sep = "";
 
-	if (p->secret && !export_secrets) {
+	if ((p->pflags & MB_PF_SECRET) && !export_secrets) {
 		fprintf(fp, "\t\t\t# %s left out: export --secrets writes "
 		    "it\n", p->name);
 		return 0;
@@ -144,6 +144,21 @@ export_prop(void *arg, const struct mb_prop *p, const struct mb_value *v)
 	return 0;
 }
 
+void
+ctl_put_string(FILE *fp, const char *s)
+{
+	put_string(fp, s);
+}
+
+void
+ctl_export_prop(FILE *fp, const struct mb_prop *p, const struct mb_value *v)
+{
+	export_prop(fp, p, v);
+}
+
+/* Set by --history: the history follows, as comments import skips. */
+static int	with_history;
+
 /*
  * Write the subtree at key, which exists, to fp, in the read snapshot the
  * caller holds.
@@ -176,6 +191,8 @@ export_to(struct ctl *ctl, const char *key, FILE *fp)
 		fputs("\t\t};\n\t}", fp);
 	}
 	fputs(l.n ? "\n);\n" : " );\n", fp);
+	if (with_history)
+		status = ctl_history_comments(ctl, fp);
 
  release_keys:
 	ctl_keys_release(&l);
@@ -270,12 +287,16 @@ cmd_export(struct ctl *ctl, int argc, char **argv)
 	struct out	 o;
 	const char	*karg = "/LM", *file = "-";
 	char		 key[MB_MAXPATH + 1];
-	int		 rc, status;
+	int		 i, j, rc, status;
 
-	if (argc >= 2 && strcmp(argv[argc - 1], "--secrets") == 0) {
-		export_secrets = 1;
-		argc--;
-	}
+	for (i = j = 1; i < argc; i++)
+		if (strcmp(argv[i], "--history") == 0)
+			with_history = 1;
+		else if (strcmp(argv[i], "--secrets") == 0)
+			export_secrets = 1;
+		else
+			argv[j++] = argv[i];
+	argc = j;
 	if (argc > 3)
 		return CTL_USAGE;
 	if (argc == 3) {

@@ -45,7 +45,7 @@ print_value(const struct mb_prop *p, const struct mb_value *v)
 	const char	*s;
 	char		*buf;
 
-	if (p->type == MB_MULTISZ && !(p->secret && !ctl_show_secrets)) {
+	if (p->type == MB_MULTISZ && !((p->pflags & MB_PF_SECRET) && !ctl_show_secrets)) {
 		MB_MULTISZ_FOREACH(s, v)
 			printf("%s\n", s);
 		return CTL_OK;
@@ -210,7 +210,7 @@ enum_prop(void *arg, const struct mb_prop *p, const struct mb_value *v)
 	case MB_MULTISZ:
 		MB_MULTISZ_FOREACH(s, v) {
 			/* A password hash: the name, and "*". */
-			if (p->secret && (c = strchr(s, ':')) != NULL)
+			if ((p->pflags & MB_PF_SECRET) && (c = strchr(s, ':')) != NULL)
 				printf("%*s \"%.*s:*\"\n", first ? 0 : w, "",
 				    (int)(c - s), s);
 			else

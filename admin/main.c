@@ -3,6 +3,7 @@
  * options, find and open the metabase, run one command.
  */
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ enum ctl_open {
 	OPEN_RW,		/* an existing metabase, to change it */
 	OPEN_RO,		/* an existing metabase, to read it */
 	OPEN_SITE,		/* OPEN_RO for site list, else OPEN_RW */
+	OPEN_HIST,		/* OPEN_RW for history --prune, else OPEN_RO */
 	OPEN_DIR		/* only its directory: status */
 };
 
@@ -39,12 +41,16 @@ static const struct cmd {
 	{ "import",	OPEN_RW,	cmd_import },
 	{ "backup",	OPEN_RO,	cmd_backup },
 	{ "restore",	OPEN_RW,	cmd_restore },
+	{ "history",	OPEN_HIST,	cmd_history },
+	{ "diff",	OPEN_RO,	cmd_diff },
+	{ "rollback",	OPEN_RW,	cmd_rollback },
 	{ "schema",	OPEN_NONE,	cmd_schema },
 	{ "status",	OPEN_DIR,	cmd_status },
 	{ "user",	OPEN_SITE,	cmd_user },
 };
 
 static void	usage(const char *);
+static int	set_actor(struct mb *, int, char **, const char *);
 static void	on_fault(int);
 static int	catch_faults(const char *);
 
@@ -68,10 +74,15 @@ static const char *const usages[] = {
 	    " --path dir [--id id] [--force]",
 	"site list",
 	"site start | stop | delete id",
-	"export [key] [file] [--secrets]",
+	"export [key] [file] [--secrets] [--history]",
 	"import file [--replace]",
 	"backup file",
 	"restore file",
+	"history [key] [-n count] [--since time] [--json]",
+	"history show seq",
+	"history --prune count",
+	"diff seq [seq2] [--export]",
+	"rollback seq [--dry-run]",
 	"status [--json | --prometheus]",
 	"user add site[/path] name [--stdin]",
 	"user delete site[/path] name",
@@ -91,8 +102,8 @@ usage(const char *cmd)
 		    (usages[i][n] != ' ' && usages[i][n] != '\0')))
 			continue;
 		fprintf(stderr, "%s mbctl %s%s\n", lead,
-		    strcmp(usages[i], "schema") == 0 ? "" : "[-m dir] ",
-		    usages[i]);
+		    strcmp(usages[i], "schema") == 0 ? "" :
+		    "[-m dir] [-c message] ", usages[i]);
 		lead = "      ";
 	}
 }
@@ -136,12 +147,83 @@ catch_faults(const char *dir)
 	return 0;
 }
 
+/* A word as the shell would take it back: quoted when it needs to be. */
+static size_t
+quote_word(char *out, const char *w)
+{
+	const char	*s;
+	size_t		 n = 0;
+
+	if (w[0] != '\0' && strspn(w, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:,=@%+") == strlen(w)) {
+		if (out != NULL)
+			memcpy(out, w, strlen(w));
+		return strlen(w);
+	}
+	if (out != NULL)
+		out[n] = '\'';
+	n++;
+	for (s = w; *s != '\0'; s++) {
+		if (*s == '\'') {
+			if (out != NULL)
+				memcpy(out + n, "'\\''", 4);
+			n += 4;
+		} else {
+			if (out != NULL)
+				out[n] = *s;
+			n++;
+		}
+	}
+	if (out != NULL)
+		out[n] = '\'';
+	return n + 1;
+}
+
+/*
+ * Who and what the history records for the changes of this run: the
+ * user running mbctl (and the one who ran sudo), and the command as
+ * typed, without -m and -c.
+ */
+static int
+set_actor(struct mb *mb, int argc, char **argv, const char *message)
+{
+	struct passwd	*pw;
+	char		 uid[32], *cmd;
+	const char	*user, *sudo;
+	size_t		 n = 5;
+	int		 i, rc;
+
+	if ((pw = getpwuid(getuid())) != NULL)
+		user = pw->pw_name;
+	else {
+		snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
+		user = uid;
+	}
+	sudo = getenv("SUDO_USER");
+	if (sudo != NULL && sudo[0] == '\0')
+		sudo = NULL;
+	for (i = 0; i < argc; i++)
+		n += 1 + quote_word(NULL, argv[i]);
+	if ((cmd = malloc(n + 1)) == NULL)
+		return ENOMEM;
+	memcpy(cmd, "mbctl", 5);
+	n = 5;
+	for (i = 0; i < argc; i++) {
+		cmd[n++] = ' ';
+		n += quote_word(cmd + n, argv[i]);
+	}
+	cmd[n] = '\0';
+	rc = mb_set_actor(mb, user, sudo, cmd, message);
+	free(cmd);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct ctl		 ctl;
 	const struct cmd	*c = NULL;
-	const char		*mopt = NULL, *detail;
+	const char		*mopt = NULL, *copt = NULL, *detail;
 	char			*dir = NULL;
 	enum ctl_open		 how;
 	size_t			 i;
@@ -160,10 +242,13 @@ main(int argc, char *argv[])
 	 * ends the options at the command, so that "set K/P -5" and
 	 * "get K/P --explain" reach the command untouched.
 	 */
-	while ((ch = getopt(argc, argv, "+m:")) != -1) {
+	while ((ch = getopt(argc, argv, "+m:c:")) != -1) {
 		switch (ch) {
 		case 'm':
 			mopt = optarg;
+			break;
+		case 'c':
+			copt = optarg;
 			break;
 		default:
 			usage(NULL);
@@ -189,6 +274,12 @@ main(int argc, char *argv[])
 	if (how == OPEN_SITE)
 		how = argc >= 2 && strcmp(argv[1], "list") == 0 ?
 		    OPEN_RO : OPEN_RW;
+	if (how == OPEN_HIST) {
+		how = OPEN_RO;
+		for (i = 1; i < (size_t)argc; i++)
+			if (strcmp(argv[i], "--prune") == 0)
+				how = OPEN_RW;
+	}
 
 	ctl.dir = NULL;
 	ctl.mb = NULL;
@@ -219,6 +310,12 @@ main(int argc, char *argv[])
 			else
 				ctl_errx("cannot open metabase '%s': %s", dir,
 				    mb_strerror(rc));
+			free(dir);
+			return CTL_FAIL;
+		}
+		if (how != OPEN_RO && set_actor(ctl.mb, argc, argv, copt) != 0) {
+			ctl_errx("out of memory");
+			mb_close(ctl.mb);
 			free(dir);
 			return CTL_FAIL;
 		}

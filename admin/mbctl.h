@@ -55,6 +55,18 @@ int	cmd_import(struct ctl *, int, char **);
 int	cmd_backup(struct ctl *, int, char **);
 int	cmd_restore(struct ctl *, int, char **);
 
+/* cmd_history.c: history, diff, rollback. */
+int	cmd_history(struct ctl *, int, char **);
+int	cmd_diff(struct ctl *, int, char **);
+int	cmd_rollback(struct ctl *, int, char **);
+/* One change as "key/Property: old -> new", after lead. */
+void	ctl_print_change(FILE *, const char *lead, const struct mb_hchange *);
+/* The whole history as '#' comment lines, for export --history. */
+int	ctl_history_comments(struct ctl *, FILE *);
+/* cmd_export.c, for diff --export: one property line, a string literal. */
+void	ctl_export_prop(FILE *, const struct mb_prop *, const struct mb_value *);
+void	ctl_put_string(FILE *, const char *);
+
 /* cmd_status.c: what the running server does now. */
 int	cmd_status(struct ctl *, int, char **);
 /* user add|delete|list SITE[/PATH] [NAME]: AuthUsers (cmd_user.c). */

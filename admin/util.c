@@ -214,7 +214,7 @@ ctl_format(const struct mb_prop *p, const struct mb_value *v)
 	char	 tmp[256], *buf;
 	int	 n;
 
-	if (p->secret && !ctl_show_secrets && p->type == MB_MULTISZ)
+	if ((p->pflags & MB_PF_SECRET) && !ctl_show_secrets && p->type == MB_MULTISZ)
 		return format_secret(v);
 	if ((n = mb_value_format(p, v, tmp, sizeof(tmp))) < 0)
 		return strdup("");

@@ -94,7 +94,7 @@ mb_restore(struct mb *mb, const char *file)
 		return mb_seterr(mb, MB_DAMAGED, "'%s' is not a metabase backup", file);
 	/* The backup is another environment: opening it is safe. */
 	if ((rc = mdb_env_create(&src.env)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(src.env, 4)) != 0)
+	    (rc = mdb_env_set_maxdbs(src.env, 5)) != 0)
 		goto close_copy;
 	rc = mdb_env_open(src.env, file, MDB_NOSUBDIR | MDB_RDONLY |
 	    MDB_NOLOCK, 0600);
@@ -111,8 +111,12 @@ mb_restore(struct mb *mb, const char *file)
 		goto close_copy;
 	if ((rc = mb_wbegin(mb, &own)) != 0)
 		goto close_copy;
-	/* The index is derived: rebuilt from the values, not trusted. */
-	if ((rc = copy_db(txn, src.keys, mb->wtxn, mb->keys)) == 0 &&
+	/*
+	 * The history first, while both trees are there to compare; the
+	 * index is derived: rebuilt from the values, not trusted.
+	 */
+	if ((rc = mb_hist_restore(mb, &src, txn)) == 0 &&
+	    (rc = copy_db(txn, src.keys, mb->wtxn, mb->keys)) == 0 &&
 	    (rc = copy_db(txn, src.props, mb->wtxn, mb->props)) == 0)
 		rc = mb_bindings_rebuild(mb, mb->wtxn);
 	rc = mb_wend(mb, own, rc);

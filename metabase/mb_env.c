@@ -94,7 +94,8 @@ mb_open_dbis(struct mb *mb, int create)
 	if ((rc = mdb_dbi_open(txn, "meta", f, &mb->meta)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "keys", f, &mb->keys)) != 0 ||
 	    (rc = mdb_dbi_open(txn, "props", f, &mb->props)) != 0 ||
-	    (rc = mdb_dbi_open(txn, "bindings", f, &mb->bindings)) != 0)
+	    (rc = mdb_dbi_open(txn, "bindings", f, &mb->bindings)) != 0 ||
+	    (rc = mb_hist_open(mb, txn, create)) != 0)
 		goto abort;
 	rc = mdb_get(txn, mb->meta, &k, &v);
 	if (rc == MDB_NOTFOUND && create) {
@@ -295,7 +296,7 @@ mb_open(struct mb **mbp, const char *dir, unsigned flags)
 	}
 	if ((rc = mdb_env_create(&mb->env)) != 0 ||
 	    (rc = mdb_env_set_maxreaders(mb->env, MB_MAXREADERS)) != 0 ||
-	    (rc = mdb_env_set_maxdbs(mb->env, 4)) != 0 ||
+	    (rc = mdb_env_set_maxdbs(mb->env, 5)) != 0 ||
 	    (rc = mdb_env_set_mapsize(mb->env, MB_MAPSIZE)) != 0)
 		goto close_mb;
 	rc = mdb_env_open(mb->env, dir,
@@ -359,6 +360,7 @@ mb_close(struct mb *mb)
 		return;
 	if (mb->wtxn != NULL)
 		mdb_txn_abort(mb->wtxn);
+	mb_hist_free(mb);
 	if (mb->rcur != NULL)
 		mdb_cursor_close(mb->rcur);
 	if (mb->rtxn != NULL)
@@ -483,6 +485,7 @@ mb_write_begin(struct mb *mb)
 	if (map_room(mb, &size, &left) == 0 && left < size / 4 &&
 	    size < MB_MAXMAPSIZE && (rc = mb_grow(mb)) != 0)
 		return rc;
+	mb_hist_reset(mb, 0);
 	rc = mdb_txn_begin(mb->env, NULL, 0, &mb->wtxn);
 	if (rc == MDB_MAP_RESIZED) {
 		if ((rc = mdb_env_set_mapsize(mb->env, 0)) == 0)
@@ -522,11 +525,16 @@ mb_write_commit(struct mb *mb)
 	 * cover_pages() leaves a sound file, unless this one transaction
 	 * took more than MB_PAD_PAGES new pages.
 	 */
+	if ((rc = mb_hist_commit(mb)) != 0) {
+		mb_write_abort(mb);
+		return mb_seterr(mb, rc, "cannot record the change in the history: %s", mb_strerror(rc));
+	}
 	(void)pad_ahead(mb);
 	rc = mdb_txn_commit(mb->wtxn);
 	mb->wtxn = NULL;
 	if (rc == EIO && disk_full(mb))
 		rc = ENOSPC;
+	mb_hist_reset(mb, rc == 0);
 	if (rc != 0)
 		return mb_seterr(mb, rc, "cannot write the metabase: %s", mb_strerror(rc));
 	/*
@@ -545,6 +553,7 @@ mb_write_abort(struct mb *mb)
 		mdb_txn_abort(mb->wtxn);
 		mb->wtxn = NULL;
 	}
+	mb_hist_reset(mb, 0);
 }
 
 int

@@ -1,11 +1,14 @@
 /*
  * mb_int.h - what the metabase's own files share; not for other modules.
  *
- * On disk, one LMDB environment holds four databases:
+ * On disk, one LMDB environment holds five databases:
  *   keys      internal path -> the path as created (its case kept)
  *   props     internal path, NUL, big-endian property id -> the value
  *   bindings  "ip:port:host" (lower case) -> big-endian site id
- *   meta      "format" -> MB_FORMAT
+ *   meta      "format" -> MB_FORMAT, "histseq" -> the last entry's seq
+ *   history   big-endian 64-bit seq -> an entry (mb_history.c)
+ * A metabase made before the history has no history database until its
+ * first write.
  * The internal path is the canonical path in lower case with every '/'
  * turned into '\1'.  '\1' sorts below every character a key name may
  * hold, so a key's subtree follows the key itself directly, parents before
@@ -64,9 +67,33 @@ mb_be32_get(const void *p)
 	    (uint32_t)b[2] << 8 | b[3];
 }
 
+/* One change recorded in the open write transaction (mb_history.c). */
+struct mb_change {
+	char		*path;		/* canonical, stored case */
+	char		*ikey;		/* internal path, lower case */
+	size_t		 ilen;
+	uint32_t	 id;		/* 0: the key itself */
+	size_t		 order;		/* when it was recorded */
+	int		 has_old, has_new;
+	unsigned char	*old, *new;
+	size_t		 oldlen, newlen;
+};
+
+/* The history side of a handle. */
+struct mb_hist {
+	char		*user, *sudo, *cmd, *msg;	/* mb_set_actor() */
+	struct mb_change *v;		/* changes of the open write txn */
+	size_t		 n, cap;
+	unsigned	 flags;		/* MB_HIST_* of the entry to come */
+	uint64_t	 target;
+	int		 have;		/* the history DBI is open */
+	int		 pending;	/* opened in the open write txn */
+};
+
 struct mb {
 	MDB_env		*env;
-	MDB_dbi		 keys, props, bindings, meta;
+	MDB_dbi		 keys, props, bindings, meta, history;
+	struct mb_hist	 hist;
 	MDB_txn		*rtxn;		/* kept, reset between mb_begin()s */
 	MDB_cursor	*rcur;		/* on props, renewed with rtxn */
 	int		 ractive;	/* rtxn is renewed */
@@ -80,7 +107,30 @@ int	mb_seterr(struct mb *mb, int rc, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
 /*
- * Open the four databases of mb->env; create them (and the format mark)
+ * History, in mb_history.c.  The mb_hist_*() recorders note a change in
+ * the open write transaction: the key at internal path ikey (stored case
+ * looked up in txn; canon if missing) created or deleted, or property id
+ * set from old to new (NULL: not set).  ENOMEM.  mb_hist_commit() writes
+ * the entry, in the write transaction, just before it commits;
+ * mb_hist_reset() forgets the changes (after a commit or an abort).
+ */
+int	mb_hist_open(struct mb *mb, MDB_txn *txn, int create);
+int	mb_hist_key(struct mb *mb, const char *ikey, size_t ilen,
+	    const char *path, size_t plen, int created);
+int	mb_hist_prop(struct mb *mb, MDB_txn *txn, const char *ikey,
+	    size_t ilen, const char *canon, uint32_t id, const MDB_val *old,
+	    const MDB_val *new);
+int	mb_hist_commit(struct mb *mb);
+void	mb_hist_reset(struct mb *mb, int committed);
+void	mb_hist_free(struct mb *mb);
+/*
+ * Before a restore replaces the tree with that of src (txn on it): note
+ * every difference, and add the entries of src's history this one lacks.
+ */
+int	mb_hist_restore(struct mb *mb, struct mb *src, MDB_txn *txn);
+
+/*
+ * Open the databases of mb->env; create them (and the format mark)
  * only when create is set.  MB_DAMAGED for an LMDB file that is no
  * metabase.
  */

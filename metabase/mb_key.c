@@ -207,7 +207,8 @@ mb_key_create(struct mb *mb, const char *path)
 			break;
 		v.mv_data = canon;
 		v.mv_size = n;
-		if ((rc = mdb_put(mb->wtxn, mb->keys, &k, &v, 0)) != 0)
+		if ((rc = mb_hist_key(mb, ikey, n, canon, n, 1)) != 0 ||
+		    (rc = mdb_put(mb->wtxn, mb->keys, &k, &v, 0)) != 0)
 			break;
 	}
  end_write:
@@ -242,7 +243,9 @@ props_delete(struct mb *mb, MDB_txn *txn, const char *ikey, size_t ilen,
 			    pid == MB_P_SECUREBINDINGS, &old, NULL)) != 0)
 				break;
 		}
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
+		if ((rc = mb_hist_prop(mb, txn, ikey, ilen, canon,
+		    mb_be32_get((char *)k.mv_data + ilen + 1), &v, NULL)) != 0 ||
+		    (rc = mdb_cursor_del(c, 0)) != 0)
 			break;
 	}
 	mdb_cursor_close(c);
@@ -288,7 +291,8 @@ mb_key_delete(struct mb *mb, const char *path)
 		/* /LM itself stays: deleting it empties the tree. */
 		if (cl == 3)
 			continue;
-		if ((rc = mdb_cursor_del(c, 0)) != 0)
+		if ((rc = mb_hist_key(mb, ck, cl, cc, strlen(cc), 0)) != 0 ||
+		    (rc = mdb_cursor_del(c, 0)) != 0)
 			break;
 	}
 	if (rc == MDB_NOTFOUND)

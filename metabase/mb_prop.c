@@ -229,7 +229,7 @@ mb_prop_set(struct mb *mb, const char *path, const struct mb_prop *p,
 	char		 pk[MB_MAXPATH + 6], where[128];
 	size_t		 ilen;
 	struct mb_value	 old;
-	MDB_val		 k, v;
+	MDB_val		 k, v, ov;
 	int		 rc, own, kind;
 
 	if ((kind = mb_path_internal(mb, path, canon, ikey, &ilen)) < 0)
@@ -273,6 +273,13 @@ mb_prop_set(struct mb *mb, const char *path, const struct mb_prop *p,
 		v.mv_size = val->len;
 		break;
 	}
+	/* The value before, for the history, read before it is gone. */
+	if ((rc = mdb_get(mb->wtxn, mb->props, &k, &ov)) != 0 &&
+	    rc != MDB_NOTFOUND)
+		goto end_write;
+	if ((rc = mb_hist_prop(mb, mb->wtxn, ikey, ilen, canon, p->id,
+	    rc == 0 ? &ov : NULL, &v)) != 0)
+		goto end_write;
 	rc = mdb_put(mb->wtxn, mb->props, &k, &v, 0);
  end_write:
 	return mb_wend(mb, own, rc);
@@ -285,7 +292,7 @@ mb_prop_delete(struct mb *mb, const char *path, const struct mb_prop *p)
 	char		 pk[MB_MAXPATH + 6];
 	size_t		 ilen;
 	struct mb_value	 old;
-	MDB_val		 k;
+	MDB_val		 k, ov;
 	int		 rc, own;
 
 	if ((rc = mb_path_internal(mb, path, canon, ikey, &ilen)) < 0)
@@ -306,6 +313,10 @@ mb_prop_delete(struct mb *mb, const char *path, const struct mb_prop *p)
 	prop_key(pk, ikey, ilen, p->id);
 	k.mv_data = pk;
 	k.mv_size = ilen + 5;
+	if ((rc = mdb_get(mb->wtxn, mb->props, &k, &ov)) != 0 ||
+	    (rc = mb_hist_prop(mb, mb->wtxn, ikey, ilen, canon, p->id, &ov,
+	    NULL)) != 0)
+		goto end_write;
 	rc = mdb_del(mb->wtxn, mb->props, &k, NULL);
  end_write:
 	return mb_wend(mb, own, rc);

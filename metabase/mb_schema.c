@@ -202,7 +202,8 @@ const struct mb_prop mb_schema[MB_NPROPS] = {
 	    "the realm a password prompt names (default: the host name)" },
 	[MB_P_AUTHUSERS] = { "AuthUsers", NULL, 57356,
 	    MB_MULTISZ, 1, K_ALLDIRS, MB_SYN_AUTHUSER, 0, 0, 0, NULL, NULL,
-	    "\"name:hash\" users of Basic authentication (mbctl user add)", 1 },
+	    "\"name:hash\" users of Basic authentication (mbctl user add)",
+	    MB_PF_SECRET },
 	[MB_P_AUTHBASICOVERHTTP] = { "AuthBasicOverHTTP", NULL, 57357,
 	    MB_BOOL, 1, K_ALLDIRS, MB_SYN_NONE, 0, 1, 0, NULL, NULL,
 	    "allow Basic authentication over plain HTTP, where passwords travel in clear" },
@@ -212,6 +213,10 @@ const struct mb_prop mb_schema[MB_NPROPS] = {
 	[MB_P_HCFILEEXTENSIONS] = { "HcFileExtensions", NULL, 57359,
 	    MB_MULTISZ, 1, K_ALLDIRS, MB_SYN_EXT, 0, 0, 0, NULL, NULL,
 	    "extensions compressed (empty: htm html txt css js mjs json xml svg)" },
+	[MB_P_MAXHISTORYENTRIES] = { "MaxHistoryEntries", NULL, 57360,
+	    MB_DWORD, 0, MB_KIND_ROOT, MB_SYN_NONE, 1, MB_HIST_MAXKEEP,
+	    MB_HIST_DEFAULT, NULL, NULL,
+	    "history entries kept; each change beyond prunes the oldest", 0 },
 };
 
 const struct mb_prop *

@@ -130,9 +130,15 @@ struct mb_prop {
 	const char	*dflt_str;	/* default of a STRING, or NULL (empty) */
 	const struct mb_flagname *flags;	/* for MB_SYN_FLAGS */
 	const char	*desc;		/* one line, for mbctl schema */
-	int		 secret;	/* holds password hashes: shown only
-					   when asked */
+	unsigned	 pflags;	/* MB_PF_* */
 };
+
+/*
+ * A secret property (a password hash, a key): its history entries say
+ * that it changed, and mbctl never shows the old or new value (unless
+ * asked with --secrets, for get and export): AuthUsers.
+ */
+#define MB_PF_SECRET	0x1
 
 /* Index of every property in mb_schema[], for direct access. */
 enum mb_pid {
@@ -174,6 +180,7 @@ enum mb_pid {
 	MB_P_AUTHBASICOVERHTTP,
 	MB_P_DOSTATICCOMPRESSION,
 	MB_P_HCFILEEXTENSIONS,
+	MB_P_MAXHISTORYENTRIES,
 	MB_NPROPS
 };
 
@@ -519,8 +526,11 @@ int	mb_site_delete(struct mb *mb, uint32_t id);
 
 /*
  * Hot, compacted copy of the whole metabase to the file at path (created,
- * mode 0600).  Restore replaces the whole tree with the copy's, in one
- * transaction, while readers go on; MB_DAMAGED if the file is no metabase.
+ * mode 0600), history included.  Restore replaces the whole tree with the
+ * copy's, in one transaction, while readers go on; MB_DAMAGED if the file
+ * is no metabase.  The history stays, gains the copy's entries it lacks,
+ * and records the restore as one entry (MB_HIST_RESTORE) of every
+ * difference, so that the restore can be rolled back.
  */
 int	mb_backup(struct mb *mb, const char *file);
 int	mb_restore(struct mb *mb, const char *file);
@@ -569,5 +579,98 @@ int	mb_ipsec_check(const char *s, char *err, size_t errlen);
  * DenyByDefault, denied unless listed.  An empty value grants all.
  */
 int	mb_ipsec_allows(const struct mb_value *v, const char *ip);
+
+/*
+ * History.  Every write transaction that changes something appends one
+ * entry to the history, in the same transaction, so that neither the
+ * change nor its entry exists without the other: a sequence number, the
+ * time, who and what asked for it (mb_set_actor()), and every property
+ * and key it changed with the value before and after.  Changes to one
+ * property within a transaction are folded into one (the first old
+ * value, the last new one); a transaction that changes nothing leaves no
+ * entry.  The oldest entries beyond /LM's MaxHistoryEntries are pruned
+ * in the same transaction.
+ */
+/* MaxHistoryEntries: its default (a year of ordinary use) and ceiling. */
+#define MB_HIST_DEFAULT		10000
+#define MB_HIST_MAXKEEP		10000000
+/*
+ * Whatever MaxHistoryEntries says, the oldest entries go while the
+ * history takes more than a quarter of the map, so that big imports
+ * cannot fill it.
+ */
+#define MB_HIST_MAXBYTES	(MB_MAPSIZE / 4)
+/* Longest user, command or message an entry keeps; longer is cut. */
+#define MB_HIST_MAXTEXT		4096
+
+/*
+ * Who and what the next entries are for: the operating system user, the
+ * user sudo(8) ran as (SUDO_USER) or NULL, the command as typed, and the
+ * administrator's message or NULL.  Copied; kept for every later
+ * transaction on the handle.  0 or ENOMEM.
+ */
+int	mb_set_actor(struct mb *mb, const char *user, const char *sudo_user,
+	    const char *command, const char *message);
+
+/* One change of an entry. */
+struct mb_hchange {
+	const char		*path;	/* the key, canonical, its stored case */
+	const struct mb_prop	*prop;	/* NULL: the key itself, or unknown id */
+	uint32_t		 id;	/* property id; 0 for the key itself */
+	int			 has_old, has_new;	/* set before, after */
+	struct mb_value		 old, new;
+};
+
+/* Entry flags. */
+#define MB_HIST_ROLLBACK	0x1	/* made by mb_rollback() */
+#define MB_HIST_RESTORE		0x2	/* made by mb_restore() */
+
+struct mb_hentry {
+	uint64_t		 seq;
+	int64_t			 time;	/* seconds since the epoch, UTC */
+	const char		*user, *sudo_user, *command, *message;
+	unsigned		 flags;	/* MB_HIST_* */
+	uint64_t		 target; /* a rollback's: the entry rolled back to */
+	size_t			 nchanges;
+	struct mb_hchange	*changes; /* sorted by path, the key first */
+};
+
+/*
+ * Entry seq into *e, in the open transaction (read or write); its
+ * strings and values point into the map, as lookups do, and the changes
+ * array is allocated: mb_hentry_release() frees it.  MB_NOTFOUND.
+ */
+int	mb_history_get(struct mb *mb, uint64_t seq, struct mb_hentry *e);
+void	mb_hentry_release(struct mb_hentry *e);
+/*
+ * Call fn for each entry, newest first (oldest first when !newest_first),
+ * in the open transaction; the entry lives for the call.  A non-zero
+ * return from fn stops the walk and is returned.
+ */
+int	mb_history_each(struct mb *mb, int newest_first,
+	    int (*fn)(void *arg, const struct mb_hentry *e), void *arg);
+/*
+ * The oldest and newest sequence numbers held (0 and 0 when none), in
+ * the open transaction.
+ */
+int	mb_history_range(struct mb *mb, uint64_t *first, uint64_t *last);
+/*
+ * Keep only the newest keep entries; *removed (may be NULL) counts the
+ * others.  In the open write transaction or one of its own.
+ */
+int	mb_history_prune(struct mb *mb, uint64_t keep, uint64_t *removed);
+/*
+ * Return every key and property that the entries after seq changed to
+ * what it was once entry seq was made, through the change functions
+ * above (so the bindings index follows), as one entry flagged
+ * MB_HIST_ROLLBACK.  fn, when not NULL, is called for each change first
+ * (old: now, new: after the rollback; keys to create before their
+ * properties, keys to delete after), and with dry_run nothing is
+ * written.  MB_NOTFOUND when entry seq, or one after it, is no longer
+ * held.  In the open write transaction or one of its own; a rollback that
+ * changes nothing leaves no entry.
+ */
+int	mb_rollback(struct mb *mb, uint64_t seq, int dry_run,
+	    int (*fn)(void *arg, const struct mb_hchange *c), void *arg);
 
 #endif /* METABASE_H */
