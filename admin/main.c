@@ -70,8 +70,7 @@ static const char *const usages[] = {
 	"enum key",
 	"tree [key]",
 	"create key",
-	"site create --name name --binding ip:port:host [--binding ...]"
-	    " --path dir [--id id] [--force]",
+	"site create --name name --binding ip:port:host [--binding ...] --path dir [--secure-binding ip:port:host ...] [--cert file --key file] [--id id] [--force]",
 	"site list",
 	"site start | stop | delete id",
 	"export [key] [file] [--secrets] [--history]",

@@ -23,6 +23,9 @@
 static struct mbt_env	 env;
 static char		 out[16384], err[16384];
 
+static void	xsnprintf(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
 static void
 xsnprintf(char *buf, size_t len, const char *fmt, ...)
 {

@@ -36,6 +36,9 @@ static struct mbt_env	 env;
 static char		 ca[PATH_MAX];		/* the authority's certificate */
 static char		 out[OUTLEN], err[OUTLEN];
 
+static void	xsnprintf(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+
 static void
 xsnprintf(char *buf, size_t len, const char *fmt, ...)
 {
