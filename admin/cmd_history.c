@@ -244,6 +244,9 @@ under(const char *path, const char *key)
 	    (path[n] == '\0' || path[n] == '/');
 }
 
+/* hist_one()'s way to stop the walk once -n entries are out. */
+#define HIST_ENOUGH	(-1)
+
 struct hist_arg {
 	FILE		*fp;
 	const char	*key;		/* only entries touching it, or NULL */
@@ -262,7 +265,7 @@ hist_one(void *arg, const struct mb_hentry *e)
 	size_t		 i;
 
 	if (ha->max >= 0 && ha->shown >= ha->max)
-		return 0;
+		return HIST_ENOUGH;
 	if (e->time < ha->since)
 		return 0;
 	if (ha->key != NULL) {
@@ -473,7 +476,8 @@ cmd_history(struct ctl *ctl, int argc, char **argv)
 		return ctl_mberr(ctl, rc, "cannot read metabase '%s'", ctl->dir);
 	if (ha.json)
 		printf("[");
-	rc = mb_history_each(ctl->mb, 1, hist_one, &ha);
+	if ((rc = mb_history_each(ctl->mb, 1, hist_one, &ha)) == HIST_ENOUGH)
+		rc = 0;
 	if (ha.json)
 		printf("%s]\n", ha.shown ? "\n" : "");
 	mb_end(ctl->mb);

@@ -519,16 +519,17 @@ mb_write_commit(struct mb *mb)
 
 	if (mb->wtxn == NULL)
 		return MB_NOTXN;
+	/* The history entry goes in the transaction it describes. */
+	if ((rc = mb_hist_commit(mb)) != 0) {
+		mb_write_abort(mb);
+		return mb_seterr(mb, rc, "cannot record the change in the history: %s", mb_strerror(rc));
+	}
 	/*
 	 * Extend the file ahead of the commit, while we hold the writer
 	 * lock, so that a writer killed between its commit and
 	 * cover_pages() leaves a sound file, unless this one transaction
 	 * took more than MB_PAD_PAGES new pages.
 	 */
-	if ((rc = mb_hist_commit(mb)) != 0) {
-		mb_write_abort(mb);
-		return mb_seterr(mb, rc, "cannot record the change in the history: %s", mb_strerror(rc));
-	}
 	(void)pad_ahead(mb);
 	rc = mdb_txn_commit(mb->wtxn);
 	mb->wtxn = NULL;
