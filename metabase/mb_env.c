@@ -66,6 +66,8 @@ mb_strerror(int rc)
 		return "binding already used by another site";
 	case MB_NOTXN:
 		return "no transaction open";
+	case MB_REFUSED:
+		return "change refused";
 	case MDB_MAP_FULL:
 		return "metabase is full";
 	}
@@ -519,6 +521,16 @@ mb_write_commit(struct mb *mb)
 
 	if (mb->wtxn == NULL)
 		return MB_NOTXN;
+	/* A farm's host publishes the change first (mb_set_commit_hook()). */
+	if (mb->hook != NULL && mb_hist_shared(mb)) {
+		char	 err[MB_ERRLEN] = "";
+
+		if (mb->hook(mb->hook_arg, mb, err, sizeof(err)) != 0) {
+			mb_write_abort(mb);
+			return mb_seterr(mb, MB_REFUSED, "%s", err[0] != '\0' ?
+			    err : "the change was refused");
+		}
+	}
 	/* The history entry goes in the transaction it describes. */
 	if ((rc = mb_hist_commit(mb)) != 0) {
 		mb_write_abort(mb);

@@ -5,7 +5,8 @@
  *   keys      internal path -> the path as created (its case kept)
  *   props     internal path, NUL, big-endian property id -> the value
  *   bindings  "ip:port:host" (lower case) -> big-endian site id
- *   meta      "format" -> MB_FORMAT, "histseq" -> the last entry's seq
+ *   meta      "format" -> MB_FORMAT, "histseq" -> the last entry's seq,
+ *             "farm" -> the mirror state (mb_mirror.c)
  *   history   big-endian 64-bit seq -> an entry (mb_history.c)
  * A metabase made before the history has no history database until its
  * first write.
@@ -99,8 +100,13 @@ struct mb {
 	int		 ractive;	/* rtxn is renewed */
 	MDB_txn		*wtxn;		/* the open write transaction */
 	unsigned	 flags;
+	mb_commit_hook	*hook;		/* mb_set_commit_hook() */
+	void		*hook_arg;
 	char		 err[MB_ERRLEN];
 };
+
+/* Whether the open write transaction changed what a farm shares. */
+int	mb_hist_shared(const struct mb *mb);
 
 /* Set mb->err; returns rc so callers can `return seterr(...)`. */
 int	mb_seterr(struct mb *mb, int rc, const char *fmt, ...)

@@ -40,6 +40,7 @@
 #define MB_DAMAGED	(-30707)	/* not an mbhttpd metabase, or damaged */
 #define MB_CONFLICT	(-30708)	/* binding already used by another site */
 #define MB_NOTXN	(-30709)	/* read called outside a transaction */
+#define MB_REFUSED	(-30710)	/* the commit hook refused the change */
 
 /*
  * Reader slots in the lock file: above the largest pool (MB_MAXWORKERS)
@@ -139,6 +140,11 @@ struct mb_prop {
  * asked with --secrets, for get and export): AuthUsers.
  */
 #define MB_PF_SECRET	0x1
+/*
+ * A property of one host, not of the farm: a farm's mirror (mb_mirror_*)
+ * neither carries nor touches it.  The pool sizes, MaxHistoryEntries.
+ */
+#define MB_PF_HOSTLOCAL	0x2
 
 /* Index of every property in mb_schema[], for direct access. */
 enum mb_pid {
@@ -672,5 +678,58 @@ int	mb_history_prune(struct mb *mb, uint64_t keep, uint64_t *removed);
  */
 int	mb_rollback(struct mb *mb, uint64_t seq, int dry_run,
 	    int (*fn)(void *arg, const struct mb_hchange *c), void *arg);
+
+/*
+ * The mirror of a farm's shared metabase (mb_mirror.c).  A farm keeps
+ * the tree, less the MB_PF_HOSTLOCAL properties, as one text (a dump) in
+ * etcd; each host applies it to its own metabase in one transaction.
+ * The library knows nothing of etcd: these functions only turn the tree
+ * into a dump and back, and keep the farm revision a host has applied.
+ *
+ * A dump is "mbhttpd-mirror 1\n", then one line per key, parents first,
+ * "K path\n", and one per property, "P path\tid\tvalue\n": a BOOL or
+ * DWORD in decimal, a STRING or MULTISZ as its bytes, NULs included, with
+ * every byte below 0x20, 0x7f and '\\' written as \xHH (also in paths).
+ */
+#define MB_MIRROR_MAGIC	"mbhttpd-mirror 1\n"
+
+/*
+ * The tree of the open transaction as a dump, in a newly allocated
+ * buffer (*buf, *len) the caller frees.  0, ENOMEM or an LMDB error.
+ */
+int	mb_mirror_dump(struct mb *mb, char **buf, size_t *len);
+/*
+ * Make the tree equal to dump: keys missing from it deleted, others
+ * created, properties set, changed and deleted through the change
+ * functions (so the bindings index and the history follow), every
+ * MB_PF_HOSTLOCAL property left as it is.  In the open write transaction
+ * or one of its own.  MB_BADVALUE (with a sentence) for a dump that is
+ * not one, or names a property id this build does not know: nothing is
+ * changed then.  *nchanged (may be NULL) counts what changed.
+ */
+int	mb_mirror_apply(struct mb *mb, const char *dump, size_t len,
+	    size_t *nchanged);
+
+/* What a host last applied of its farm, kept in the metabase. */
+struct mb_mirror_state {
+	uint64_t	 rev;		/* etcd revision; 0: none yet */
+	int64_t		 time;		/* when applied, seconds, UTC */
+	char		 host[256];	/* the host the change was made on */
+};
+/* In the open transaction; rev 0 and "" when the metabase has none. */
+int	mb_mirror_state(struct mb *mb, struct mb_mirror_state *st);
+/* In the open write transaction. */
+int	mb_mirror_set_state(struct mb *mb, const struct mb_mirror_state *st);
+
+/*
+ * A function mb_write_commit() calls before it commits a transaction
+ * that changed a key or a property not MB_PF_HOSTLOCAL: it may read the
+ * tree and call mb_mirror_set_state().  A non-zero return aborts the
+ * transaction: mb_write_commit() returns MB_REFUSED, with the sentence
+ * the hook put in err as mb_errdetail().  NULL: none (the default).
+ */
+typedef int mb_commit_hook(void *arg, struct mb *mb, char *err,
+	    size_t errlen);
+void	mb_set_commit_hook(struct mb *mb, mb_commit_hook *fn, void *arg);
 
 #endif /* METABASE_H */
